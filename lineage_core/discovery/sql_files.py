@@ -1,0 +1,111 @@
+"""Discover the SQL files of every configured source, in a stable order.
+
+A source is a local directory (relative to the config file, or to the repository given on
+the command line) or a ``gs://bucket/prefix/``; include/exclude are globs relative to it.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from lineage_core.config import Settings, SourceSettings, deep_merge
+from lineage_core.errors import ConfigError
+
+# Airflow's date macros, so templates that use them render without a config entry.
+# A config's `vars` overrides any of them.
+AIRFLOW_DEFAULTS: Mapping[str, Any] = {
+    "ds": "2000-01-01",
+    "ds_nodash": "20000101",
+    "ts": "2000-01-01T00:00:00+00:00",
+    "ts_nodash": "20000101T000000",
+    "prev_ds": "1999-12-31",
+    "next_ds": "2000-01-02",
+    "data_interval_start": "2000-01-01T00:00:00+00:00",
+    "data_interval_end": "2000-01-02T00:00:00+00:00",
+}
+
+
+@dataclass(frozen=True)
+class SqlFile:
+    source: str  # the source's name
+    root: str  # the source's root as configured (a path or gs:// prefix)
+    rel_path: str  # posix path relative to root
+    dialect: str
+
+    @property
+    def uri(self) -> str:
+        if self.root.startswith("gs://"):
+            return self.root.rstrip("/") + "/" + self.rel_path
+        return (PurePosixPath(self.root) / self.rel_path).as_posix()
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}:{self.rel_path}"
+
+
+def _matches(rel_path: str, patterns: tuple[str, ...]) -> bool:
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(rel_path, pattern):
+            return True
+        # `**/x` also matches at the top level, as users expect from gitignore-style globs
+        if pattern.startswith("**/") and fnmatch.fnmatchcase(rel_path, pattern[3:]):
+            return True
+    return False
+
+
+def source_root(settings: Settings, source: SourceSettings) -> str:
+    if source.path.startswith("gs://"):
+        return source.path
+    root = Path(settings.base_dir) / source.path
+    return root.as_posix()
+
+
+def _local_files(root: str, source: SourceSettings) -> list[str]:
+    base = Path(root)
+    if not base.is_dir():
+        what = "is not a directory" if base.exists() else "does not exist"
+        raise ConfigError(f"source '{source.name}': directory {root} {what}")
+    found = []
+    for path in base.rglob("*"):
+        if not path.is_file():
+            continue
+        rel = path.relative_to(base).as_posix()
+        if _matches(rel, source.include) and not _matches(rel, source.exclude):
+            found.append(rel)
+    return found
+
+
+def _gcs_files(root: str, source: SourceSettings) -> list[str]:
+    from lineage_core.store import list_uris
+
+    prefix = root.rstrip("/") + "/"
+    rels = [uri[len(prefix):] for uri in list_uris(prefix)]
+    return [r for r in rels if _matches(r, source.include) and not _matches(r, source.exclude)]
+
+
+def discover(settings: Settings) -> list[SqlFile]:
+    """Every SQL file of every source, sorted by (source, path) so builds are reproducible."""
+    files: list[SqlFile] = []
+    for source in settings.sources:
+        root = source_root(settings, source)
+        rels = _gcs_files(root, source) if root.startswith("gs://") else _local_files(root, source)
+        dialect = source.dialect or settings.dialect
+        files.extend(SqlFile(source.name, root, rel, dialect) for rel in sorted(rels))
+    return files
+
+
+def effective_vars(settings: Settings, source_name: str, rel_path: str) -> dict[str, Any]:
+    """Jinja variables for one file: Airflow defaults < global < source < matching file globs."""
+    merged = deep_merge(AIRFLOW_DEFAULTS, settings.vars)
+    for source in settings.sources:
+        if source.name != source_name:
+            continue
+        merged = deep_merge(merged, source.vars)
+        for override in source.files:
+            if _matches(rel_path, (override.match,)):
+                merged = deep_merge(merged, override.vars)
+    return merged

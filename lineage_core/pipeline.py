@@ -1,0 +1,173 @@
+"""build(settings) → LineageDocument: discover, check the cache, analyze in parallel, assemble.
+
+Parallelism is over processes (sqlglot is CPU-bound Python/mypyc code); files are sent in
+chunks and results are put back in discovery order, so the document never depends on
+``jobs``. Sharding picks a stable 1/N of the files by a hash of their id.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many
+from lineage_core.assemble import QueryResult, assemble, qualify_result
+from lineage_core.cache import BuildCache, task_key
+from lineage_core.config import Settings
+from lineage_core.discovery import SqlFile, discover, effective_vars
+from lineage_core.models import ErrorRecord, LineageDocument, SourceCoverage
+
+Progress = Callable[[int, int], None]
+DEFAULT_CACHE_DIR = ".lineage-cache"
+# Below this many files to analyze, starting worker processes costs more than it saves.
+PARALLEL_THRESHOLD = 24
+
+
+@dataclass(frozen=True)
+class BuildOptions:
+    jobs: int | None = None  # None: all cores
+    cache_dir: str | None = DEFAULT_CACHE_DIR  # None: no cache
+    shard_index: int | None = None
+    shard_count: int | None = None
+    columns: bool = False
+    schema: Mapping[str, Sequence[str]] | None = None
+    max_file_bytes: int = 4 * 1024 * 1024
+    progress: Progress | None = None
+    generated_at: str | None = None
+
+
+@dataclass
+class BuildStats:
+    files: int = 0
+    analyzed: int = 0
+    cached: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+
+def in_shard(file_id: str, index: int, count: int) -> bool:
+    return zlib.crc32(file_id.encode()) % count == index
+
+
+def _read(sql_file: SqlFile) -> bytes | ErrorRecord:
+    if sql_file.root.startswith("gs://"):
+        from lineage_core.store import StoreError, read_bytes
+
+        try:
+            return read_bytes(sql_file.uri).data
+        except StoreError as exc:
+            return ErrorRecord(sql_file.uri, sql_file.rel_path, None, "read", str(exc))
+    try:
+        return (Path(sql_file.root) / sql_file.rel_path).read_bytes()
+    except OSError as exc:
+        return ErrorRecord(sql_file.uri, sql_file.rel_path, None, "read", f"cannot read file: {exc.strerror or exc}")
+
+
+def _chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
+    # Several chunks per worker balance uneven file sizes; order is restored afterwards.
+    size = max(1, min(64, len(tasks) // (jobs * 4) or 1))
+    return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
+
+
+def _analyze_all(tasks: Sequence[FileTask], jobs: int, progress: Progress | None, done: int, total: int) -> list[FileResult]:
+    if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
+        results = []
+        for task in tasks:
+            results.append(analyze(task))
+            done += 1
+            if progress:
+                progress(done, total)
+        return results
+    import lineage_core.extract  # noqa: F401  - imported once here, inherited by forked workers
+
+    results = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for chunk_results in pool.map(analyze_many, _chunks(tasks, jobs)):
+            results.extend(chunk_results)
+            done += len(chunk_results)
+            if progress:
+                progress(done, total)
+    return results
+
+
+def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[LineageDocument, BuildStats]:
+    files = discover(settings)
+    shard = None
+    if options.shard_count is not None and options.shard_count > 1:
+        index = options.shard_index or 0
+        files = [f for f in files if in_shard(f.id, index, options.shard_count)]
+        shard = (index, options.shard_count)
+    elif options.shard_count == 1:
+        shard = (0, 1)
+    stats = BuildStats(files=len(files))
+    cache = BuildCache(Path(options.cache_dir) / "build-cache.json" if options.cache_dir else None)
+    if cache.warning:
+        stats.warnings.append(cache.warning)
+
+    slots: list[FileResult | None] = [None] * len(files)
+    pending: list[tuple[int, str, FileTask]] = []
+    for position, sql_file in enumerate(files):
+        content = _read(sql_file)
+        if isinstance(content, ErrorRecord):
+            slots[position] = FileResult(
+                sql_file.id, sql_file.source, sql_file.uri, sql_file.rel_path, 1, "", errors=(content,)
+            )
+            continue
+        variables: dict[str, Any] = effective_vars(settings, sql_file.source, sql_file.rel_path)
+        task = FileTask(
+            file_id=sql_file.id,
+            source=sql_file.source,
+            uri=sql_file.uri,
+            path=sql_file.rel_path,
+            dialect=sql_file.dialect,
+            content=content,
+            variables=variables,
+            columns=options.columns,
+            schema=options.schema,
+            max_bytes=options.max_file_bytes,
+        )
+        key = task_key(task)
+        hit = cache.get(key, task)
+        if hit is not None:
+            slots[position] = hit
+        else:
+            pending.append((position, key, task))
+    stats.cached = cache.hits
+    stats.analyzed = len(pending)
+
+    jobs = options.jobs or os.cpu_count() or 1
+    done = len(files) - len(pending)
+    fresh = _analyze_all([task for _, _, task in pending], jobs, options.progress, done, len(files))
+    for (position, key, _), result in zip(pending, fresh, strict=True):
+        slots[position] = result
+        cache.put(key, result)
+    if pending or cache.hits != len(files):
+        cache.save()
+
+    results = [r for r in slots if r is not None]
+    labels_by_source = {s.name: dict(s.labels) for s in settings.sources}
+    qualified: list[QueryResult] = [qualify_result(r, settings, labels_by_source.get(r.source, {})) for r in results]
+    document = assemble(
+        qualified,
+        settings,
+        coverage_of(settings, results),
+        generated_at=options.generated_at,
+        shard=shard,
+        with_columns=options.columns,
+    )
+    return document, stats
+
+
+def coverage_of(settings: Settings, results: Sequence[FileResult]) -> list[SourceCoverage]:
+    from lineage_core.discovery.sql_files import source_root
+
+    coverage = []
+    for source in settings.sources:
+        mine = [r for r in results if r.source == source.name]
+        failed = sum(1 for r in mine if r.failed)
+        coverage.append(SourceCoverage(source.name, source_root(settings, source), len(mine), len(mine) - failed, failed))
+    return coverage

@@ -1,0 +1,76 @@
+"""Jinja rendering of SQL files, sandboxed and strict.
+
+An undefined variable must never become an empty string inside a table name (that would
+invent tables), so rendering uses ``StrictUndefined`` and reports the variable and line.
+Templates come from the warehouse repository, which we do not trust to run code: hence the
+``SandboxedEnvironment``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import jinja2
+from jinja2.sandbox import SandboxedEnvironment
+
+from lineage_core.errors import RenderError
+
+_UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
+_JINJA_MARKERS = ("{{", "{%", "{#")
+
+
+def has_template_syntax(text: str) -> bool:
+    return any(marker in text for marker in _JINJA_MARKERS)
+
+
+def _ds_nodash(value: Any) -> str:
+    return str(value).replace("-", "")
+
+
+@lru_cache(maxsize=1)
+def _environment() -> SandboxedEnvironment:
+    env = SandboxedEnvironment(
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=True,
+    )
+    env.filters["ds_nodash"] = _ds_nodash
+    return env
+
+
+def _line_of(error: BaseException, name: str) -> int | None:
+    line = getattr(error, "lineno", None)
+    if isinstance(line, int):
+        return line
+    tb = error.__traceback__
+    found: int | None = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == name or tb.tb_frame.f_code.co_filename == "<template>":
+            found = tb.tb_lineno
+        tb = tb.tb_next
+    return found
+
+
+def render_sql(text: str, variables: Mapping[str, Any] | None = None, name: str = "<sql>") -> str:
+    """Render ``text`` with ``variables``; raise :class:`RenderError` naming line and variable."""
+    if not has_template_syntax(text):
+        return text
+    env = _environment()
+    try:
+        template = env.from_string(text)
+        return template.render(**dict(variables or {}))
+    except jinja2.TemplateSyntaxError as exc:
+        raise RenderError(f"Jinja syntax error: {exc.message}", line=exc.lineno) from exc
+    except jinja2.UndefinedError as exc:
+        match = _UNDEFINED_NAME.search(str(exc.message or exc))
+        variable = (match.group(1) or match.group(2)) if match else None
+        raise RenderError(
+            f"undefined Jinja variable: {exc.message}", line=_line_of(exc, name), variable=variable
+        ) from exc
+    except jinja2.exceptions.SecurityError as exc:
+        raise RenderError(f"template tried an unsafe operation: {exc}") from exc
+    except Exception as exc:  # any other template failure is this file's error, not the batch's
+        raise RenderError(f"template failed: {type(exc).__name__}: {exc}", line=_line_of(exc, name)) from exc
