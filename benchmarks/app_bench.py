@@ -134,9 +134,10 @@ def _queries(document: LineageDocument, rng: random.Random) -> list[str]:
 
 def run_app_bench(tables: int = 100_000) -> AppBenchResult:
     # imported here so the figures include nothing but the work measured below
-    from lineage_core.graph import LineageGraph
     from lineage_core.render.pyvis_html import render_neighborhood
     from lineage_core.ui.loader import decode_loaded
+
+    from lineage_core.graph import LineageGraph
 
     document = synthetic_document(tables)
     with tempfile.TemporaryDirectory() as tmp:

@@ -81,22 +81,23 @@ def analyze(task: FileTask) -> FileResult:
     from lineage_core.templating import render_sql
 
     digest = content_digest(task.content)
-    base = {"file_id": task.file_id, "source": task.source, "uri": task.uri, "path": task.path, "digest": digest}
+
+    def failed(line_end: int, record: ErrorRecord) -> FileResult:
+        return FileResult(task.file_id, task.source, task.uri, task.path, line_end, digest, errors=(record,))
+
     text, error = _decode(task)
     if text is None:
         assert error is not None
-        return FileResult(line_end=max(1, task.content.count(b"\n") + 1), errors=(error,), **base)
+        return failed(max(1, task.content.count(b"\n") + 1), error)
     line_end = max(1, text.count("\n") + (0 if text.endswith("\n") else 1))
     try:
         rendered = render_sql(text, task.variables, task.path)
     except RenderError as exc:
-        record = ErrorRecord(task.uri, task.path, exc.line, "render", str(exc), exc.variable)
-        return FileResult(line_end=line_end, errors=(record,), **base)
+        return failed(line_end, ErrorRecord(task.uri, task.path, exc.line, "render", str(exc), exc.variable))
     try:
         lineage = table_lineage(rendered, dialect=task.dialect)
     except LineageError as exc:
-        record = ErrorRecord(task.uri, task.path, None, "parse", str(exc))
-        return FileResult(line_end=line_end, errors=(record,), **base)
+        return failed(line_end, ErrorRecord(task.uri, task.path, None, "parse", str(exc)))
     errors = tuple(
         ErrorRecord(task.uri, task.path, issue.line, issue.kind, issue.message) for issue in lineage.issues
     )
@@ -109,14 +110,18 @@ def analyze(task: FileTask) -> FileResult:
         except LineageError as exc:
             errors += (ErrorRecord(task.uri, task.path, None, "unresolved", f"column lineage: {exc}"),)
     return FileResult(
-        line_end=line_end,
+        task.file_id,
+        task.source,
+        task.uri,
+        task.path,
+        line_end,
+        digest,
         sources=tuple(t.parts for t in lineage.sources),
         targets=tuple(t.parts for t in lineage.targets),
         views=tuple(t.parts for t in lineage.views),
         edges=tuple((s.parts, t.parts) for s, t in lineage.edges),
         errors=errors,
         columns=columns,
-        **base,
     )
 
 

@@ -61,6 +61,13 @@ class TableId:
 
     def qualified(self, project: str | None, dataset: str | None) -> TableId:
         """Fill in a default project/dataset for names written without them."""
+        upper = [p.upper() for p in self.parts]
+        if "INFORMATION_SCHEMA" in upper:
+            # `region-us.INFORMATION_SCHEMA.JOBS` and `ds.INFORMATION_SCHEMA.TABLES` live in
+            # the default project, like any dataset-qualified name.
+            if upper.index("INFORMATION_SCHEMA") == 1 and project:
+                return TableId.of(project, *self.parts)
+            return self
         if len(self.parts) == 1 and dataset:
             return TableId.of(project or "", dataset, self.parts[0])
         if len(self.parts) == 2 and project and "://" not in self.parts[0]:

@@ -37,7 +37,7 @@ class SynthTable:
 
 
 def _tables(count: int, rng: random.Random) -> list[SynthTable]:
-    tables = []
+    tables: list[SynthTable] = []
     for layer, share in enumerate(LAYER_SHARE):
         n = max(1, round(count * share)) if layer < len(LAYERS) - 1 else max(1, count - len(tables))
         for i in range(n):

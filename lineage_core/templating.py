@@ -20,6 +20,11 @@ from lineage_core.errors import RenderError
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
 _JINJA_MARKERS = ("{{", "{%", "{#")
+# `{{ name }}` / `{{ params.project }}`: most Airflow SQL uses nothing else, and compiling a
+# Jinja template per file costs more than parsing its SQL. Such templates take a fast path
+# with the same result; anything else (filters, tags, calls) goes through Jinja.
+_SIMPLE_EXPRESSION = re.compile(r"\{\{\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\s*\}\}")
+_SCALARS = (str, int, float, bool)
 
 
 def has_template_syntax(text: str) -> bool:
@@ -54,10 +59,39 @@ def _line_of(error: BaseException, name: str) -> int | None:
     return found
 
 
+class _NotSimple(Exception):
+    """The template needs real Jinja."""
+
+
+def _lookup(variables: Mapping[str, Any], dotted: str) -> str:
+    value: Any = variables
+    for part in dotted.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            raise _NotSimple  # Jinja decides: attribute access, or a precise undefined error
+        value = value[part]
+    if not isinstance(value, _SCALARS):
+        raise _NotSimple
+    return str(value)
+
+
+def _render_simple(text: str, variables: Mapping[str, Any]) -> str | None:
+    if "{%" in text or "{#" in text:
+        return None
+    if text.count("{{") != len(_SIMPLE_EXPRESSION.findall(text)):
+        return None
+    try:
+        return _SIMPLE_EXPRESSION.sub(lambda m: _lookup(variables, m.group(1)), text)
+    except _NotSimple:
+        return None
+
+
 def render_sql(text: str, variables: Mapping[str, Any] | None = None, name: str = "<sql>") -> str:
     """Render ``text`` with ``variables``; raise :class:`RenderError` naming line and variable."""
     if not has_template_syntax(text):
         return text
+    fast = _render_simple(text, variables or {})
+    if fast is not None:
+        return fast
     env = _environment()
     try:
         template = env.from_string(text)

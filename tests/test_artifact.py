@@ -10,7 +10,15 @@ import pytest
 
 from lineage_core.artifact import document_to_dict, dumps_document, loads_document, schema
 from lineage_core.errors import DocumentError
-from lineage_core.models import ColumnEdge, Edge, ErrorRecord, LineageDocument, Node, Query, SourceCoverage
+from lineage_core.models import (
+    ColumnEdge,
+    Edge,
+    ErrorRecord,
+    LineageDocument,
+    Node,
+    Query,
+    SourceCoverage,
+)
 
 
 def sample() -> LineageDocument:

@@ -129,8 +129,8 @@ def run_sql(args: argparse.Namespace) -> int:
         except UnicodeDecodeError as exc:
             raise UsageError(f"{args.file}: not UTF-8 text") from exc
         name = args.file
-    from lineage_core.discovery.sql_files import AIRFLOW_DEFAULTS
     from lineage_core.config import deep_merge
+    from lineage_core.discovery.sql_files import AIRFLOW_DEFAULTS
 
     lineage = table_lineage(text, dialect=dialect, vars=deep_merge(AIRFLOW_DEFAULTS, settings.vars))
     rows: list[dict[str, Any]] = []

@@ -3,13 +3,13 @@
 ``table_lineage`` reads tables, ``column_lineage`` columns; see DESIGN.md "Extraction API".
 """
 
+from lineage_core.extract.columns import column_lineage
 from lineage_core.extract.model import (
     ColumnEdgeRef,
     ExtractIssue,
     StatementLineage,
     TableLineage,
 )
-from lineage_core.extract.columns import column_lineage
 from lineage_core.extract.tables import UnknownDialectError, table_lineage
 
 __all__ = [

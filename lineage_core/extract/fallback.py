@@ -167,10 +167,10 @@ def extract(tokens: list[Token], dialect: str) -> Facts:
             depth -= 1
             in_from = False
         if w in ("INSERT", "UPSERT", "REPLACE") and (i == 0 or r.words[i - 1] in (")", "THEN")):
-            if i + 1 < n and r.words[i + 1] in ("INTO", "OVERWRITE", "TABLE") or i == 0:
+            if (i + 1 < n and r.words[i + 1] in ("INTO", "OVERWRITE", "TABLE")) or i == 0:
                 i = _target_after(r, i + 1, facts)
                 continue
-        if w in ("UPDATE", "MERGE", "TRUNCATE") and i == 0 or w == "DELETE" and i == 0:
+        if (w in ("UPDATE", "MERGE", "TRUNCATE") and i == 0) or (w == "DELETE" and i == 0):
             before = len(facts.targets)
             i = _target_after(r, i + 1, facts)
             if len(facts.targets) > before:

@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-from lineage_core.store.base import ANY_GENERATION, ConcurrentWriteError, Fetched, ObjectNotFound, ObjectStat, Published, StoreError
+from lineage_core.store.base import (
+    ANY_GENERATION,
+    ConcurrentWriteError,
+    Fetched,
+    ObjectNotFound,
+    ObjectStat,
+    Published,
+    StoreError,
+)
 
 
 def to_path(uri: str) -> Path:

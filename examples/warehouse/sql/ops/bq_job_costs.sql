@@ -10,18 +10,29 @@ WHERE job_date = DATE '{{ ds }}';
 INSERT INTO `{{ params.project }}.reporting.ops_job_costs` (
   job_date, user_email, dag_id, task_id, statement_type, jobs, total_gib_billed, est_cost_usd, total_slot_hours
 )
+WITH jobs AS (
+  SELECT
+    DATE(j.creation_time) AS job_date,
+    j.user_email,
+    (SELECT l.value FROM UNNEST(j.labels) AS l WHERE l.key = 'airflow-dag') AS dag_id,
+    (SELECT l.value FROM UNNEST(j.labels) AS l WHERE l.key = 'airflow-task') AS task_id,
+    j.statement_type,
+    j.total_bytes_billed,
+    j.total_slot_ms
+  FROM `{{ params.project }}`.`region-us`.INFORMATION_SCHEMA.JOBS AS j
+  WHERE DATE(j.creation_time) = DATE '{{ ds }}'
+    AND j.job_type = 'QUERY'
+    AND j.state = 'DONE'
+)
 SELECT
-  DATE(j.creation_time) AS job_date,
-  j.user_email,
-  (SELECT l.value FROM UNNEST(j.labels) AS l WHERE l.key = 'airflow-dag') AS dag_id,
-  (SELECT l.value FROM UNNEST(j.labels) AS l WHERE l.key = 'airflow-task') AS task_id,
-  j.statement_type,
+  job_date,
+  user_email,
+  dag_id,
+  task_id,
+  statement_type,
   COUNT(*) AS jobs,
-  SUM(j.total_bytes_billed) / POW(1024, 3) AS total_gib_billed,
-  ROUND(SUM(j.total_bytes_billed) / POW(1024, 4) * 6.25, 2) AS est_cost_usd,
-  SUM(j.total_slot_ms) / 1000 / 3600 AS total_slot_hours
-FROM `{{ params.project }}`.`region-us`.INFORMATION_SCHEMA.JOBS AS j
-WHERE DATE(j.creation_time) = DATE '{{ ds }}'
-  AND j.job_type = 'QUERY'
-  AND j.state = 'DONE'
+  SUM(total_bytes_billed) / POW(1024, 3) AS total_gib_billed,
+  ROUND(SUM(total_bytes_billed) / POW(1024, 4) * 6.25, 2) AS est_cost_usd,
+  SUM(total_slot_ms) / 1000 / 3600 AS total_slot_hours
+FROM jobs
 GROUP BY job_date, user_email, dag_id, task_id, statement_type;

@@ -1,0 +1,103 @@
+"""`make bench`: accuracy and speed, every figure a ratio against a baseline of the same run.
+
+Sections that cannot run say why and make the whole run exit 1; nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import tempfile
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus"
+
+
+def section(title: str, run: Callable[[], Any], failures: list[str]) -> Any:
+    print(f"\n== {title}", flush=True)
+    started = time.perf_counter()
+    try:
+        result = run()
+    except Exception as exc:  # a benchmark that breaks is reported, and the run fails
+        traceback.print_exc()
+        failures.append(f"{title}: {exc}")
+        return None
+    print(f"   ({time.perf_counter() - started:.0f}s)", flush=True)
+    return result
+
+
+def accuracy() -> Any:
+    module = importlib.import_module("benchmarks.accuracy")
+    tables = module.table_accuracy(CORPUS / "sqllineage_tables.jsonl")
+    columns = module.column_accuracy(CORPUS / "sqllineage_columns.jsonl")
+    ratio = module.extraction_vs_parse_ratio()
+    return tables, columns, ratio
+
+
+def build_speed(work: Path) -> dict[str, Any]:
+    from benchmarks import baselines, build_bench
+
+    repo = build_bench.synth(work / "synth-1000", tables=800, files=1000)
+    floor = baselines.parse_floor(repo, repo / "lineage.yaml")
+    cold = build_bench.cold_build(repo, work)
+    print(f"  1,000 files: parse floor (pure-Python sqlglot, 1 process) {floor:.2f}s; our cold build {cold:.2f}s;"
+          f" cold / floor = {cold / floor:.2f} (bar ≤ 0.50)")
+    big = build_bench.synth(work / "synth-4000", tables=3200, files=4000)
+    figures = build_bench.incremental(big, work / "inc")
+    return {"floor_s": floor, "cold_s": cold, "cold/floor": cold / floor, **figures}
+
+
+def stairlight(work: Path) -> dict[str, Any]:
+    from benchmarks import baselines, build_bench
+
+    figures = {}
+    for files in (1000, 2000):
+        repo = build_bench.synth(work / f"synth-{files}", tables=int(files * 0.8), files=files)
+        ours = build_bench.cold_build(repo, work, runs=1)
+        theirs = baselines.stairlight_time(repo, repo / "lineage.yaml")
+        figures[files] = theirs / ours
+        print(f"  {files} files: Stairlight {theirs:.1f}s, ours {ours:.2f}s → ours is {theirs / ours:.1f}× faster (bar ≥ 12× at 2,000)")
+    return figures
+
+
+def memory(work: Path) -> Any:
+    from benchmarks import build_bench
+
+    return build_bench.memory_growth(work)
+
+
+def store_load() -> Any:
+    from benchmarks import store_bench
+    from lineage_core.artifact import dumps_document
+    from lineage_core.synth import synth_document
+
+    return store_bench.bench_load(dumps_document(synth_document(100_000)))
+
+
+def app() -> Any:
+    return importlib.import_module("benchmarks.app_bench").main()
+
+
+def main() -> int:
+    failures: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="lineage-bench-") as tmp:
+        work = Path(tmp)
+        section("extraction accuracy (../shared/corpus) and extraction / parse time", accuracy, failures)
+        section("build speed: cold vs parse floor; warm and one-changed vs cold (4,000 files)", lambda: build_speed(work), failures)
+        section("Stairlight 0.9.2 vs our cold build", lambda: stairlight(work), failures)
+        section("peak memory by file count", lambda: memory(work), failures)
+        section("store: loading a 100,000-table document", store_load, failures)
+        section("app data path on a 100,000-table document", app, failures)
+    if failures:
+        print("\nbenchmarks that could not run:\n  " + "\n  ".join(failures))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
