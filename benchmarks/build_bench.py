@@ -18,8 +18,11 @@ LINEAGE = [sys.executable, "-m", "lineage_core.cli.main"]
 
 def synth(out: Path, tables: int, files: int) -> Path:
     if not (out / "lineage.yaml").is_file():
-        subprocess.run([*LINEAGE, "synth", "--tables", str(tables), "--files", str(files), "--out", str(out)],
-                       check=True, capture_output=True)
+        subprocess.run(
+            [*LINEAGE, "synth", "--tables", str(tables), "--files", str(files), "--out", str(out)],
+            check=True,
+            capture_output=True,
+        )
     return out
 
 
@@ -27,7 +30,8 @@ def timed_build(repo: Path, out: Path, *extra: str) -> float:
     started = time.perf_counter()
     proc = subprocess.run(
         [*LINEAGE, "build", str(repo), "--config", str(repo / "lineage.yaml"), "--out", str(out), *extra],
-        capture_output=True, text=True,
+        capture_output=True,
+        text=True,
     )
     elapsed = time.perf_counter() - started
     if proc.returncode not in (0, 1):
@@ -58,8 +62,16 @@ def incremental(repo: Path, work: Path) -> dict[str, float]:
     finally:
         victim.write_text(original)
     one = statistics.median(changes)
-    figures = {"cold_s": cold, "warm_s": warm, "one_changed_s": one, "warm/cold": warm / cold, "one_changed/cold": one / cold}
-    print(f"  cold build {cold:.2f}s; warm / cold = {warm / cold:.3f} (bar ≤ 0.05); one changed / cold = {one / cold:.3f} (bar ≤ 0.10)")
+    figures = {
+        "cold_s": cold,
+        "warm_s": warm,
+        "one_changed_s": one,
+        "warm/cold": warm / cold,
+        "one_changed/cold": one / cold,
+    }
+    print(
+        f"  cold build {cold:.2f}s; warm / cold = {warm / cold:.3f} (bar ≤ 0.05); one changed / cold = {one / cold:.3f} (bar ≤ 0.10)"
+    )
     return figures
 
 
@@ -81,8 +93,11 @@ def memory_growth(work: Path, sizes: tuple[int, ...] = (2500, 5000, 10000)) -> d
         figures[f"peak_mb_{files}"] = peak_memory_mb(repo, work / f"mem-{files}-out")
     first, last = sizes[0], sizes[-1]
     growth = figures[f"peak_mb_{last}"] / figures[f"peak_mb_{first}"]
-    print("  peak memory: " + ", ".join(f"{n} files {figures[f'peak_mb_{n}']:.0f} MiB" for n in sizes)
-          + f"; ×{last / first:.0f} files → ×{growth:.2f} memory (sub-linear when < ×{last / first:.0f})")
+    print(
+        "  peak memory: "
+        + ", ".join(f"{n} files {figures[f'peak_mb_{n}']:.0f} MiB" for n in sizes)
+        + f"; ×{last / first:.0f} files → ×{growth:.2f} memory (sub-linear when < ×{last / first:.0f})"
+    )
     figures["growth"] = growth
     return figures
 

@@ -45,8 +45,10 @@ def build_speed(work: Path) -> dict[str, Any]:
     repo = build_bench.synth(work / "synth-1000", tables=800, files=1000)
     floor = baselines.parse_floor(repo, repo / "lineage.yaml")
     cold = build_bench.cold_build(repo, work)
-    print(f"  1,000 files: parse floor (pure-Python sqlglot, 1 process) {floor:.2f}s; our cold build {cold:.2f}s;"
-          f" cold / floor = {cold / floor:.2f} (bar ≤ 0.50)")
+    print(
+        f"  1,000 files: parse floor (pure-Python sqlglot, 1 process) {floor:.2f}s; our cold build {cold:.2f}s;"
+        f" cold / floor = {cold / floor:.2f} (bar ≤ 0.50)"
+    )
     big = build_bench.synth(work / "synth-4000", tables=3200, files=4000)
     figures = build_bench.incremental(big, work / "inc")
     return {"floor_s": floor, "cold_s": cold, "cold/floor": cold / floor, **figures}
@@ -61,7 +63,9 @@ def stairlight(work: Path) -> dict[str, Any]:
         ours = build_bench.cold_build(repo, work, runs=1)
         theirs = baselines.stairlight_time(repo, repo / "lineage.yaml")
         figures[files] = theirs / ours
-        print(f"  {files} files: Stairlight {theirs:.1f}s, ours {ours:.2f}s → ours is {theirs / ours:.1f}× faster (bar ≥ 12× at 2,000)")
+        print(
+            f"  {files} files: Stairlight {theirs:.1f}s, ours {ours:.2f}s → ours is {theirs / ours:.1f}× faster (bar ≥ 12× at 2,000)"
+        )
     return figures
 
 
@@ -88,7 +92,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lineage-bench-") as tmp:
         work = Path(tmp)
         section("extraction accuracy (../shared/corpus) and extraction / parse time", accuracy, failures)
-        section("build speed: cold vs parse floor; warm and one-changed vs cold (4,000 files)", lambda: build_speed(work), failures)
+        section(
+            "build speed: cold vs parse floor; warm and one-changed vs cold (4,000 files)",
+            lambda: build_speed(work),
+            failures,
+        )
         section("Stairlight 0.9.2 vs our cold build", lambda: stairlight(work), failures)
         section("peak memory by file count", lambda: memory(work), failures)
         section("store: loading a 100,000-table document", store_load, failures)

@@ -61,7 +61,10 @@ def _decode(task: FileTask) -> tuple[str | None, ErrorRecord | None]:
         size_mb = len(task.content) / 1024 / 1024
         limit_mb = task.max_bytes / 1024 / 1024
         return None, ErrorRecord(
-            task.uri, task.path, None, "read",
+            task.uri,
+            task.path,
+            None,
+            "read",
             f"file is {size_mb:.1f} MiB, over the {limit_mb:.1f} MiB limit (max_file_bytes in lineage.yaml); not parsed",
         )
     if b"\x00" in task.content[:8192]:
@@ -71,7 +74,11 @@ def _decode(task: FileTask) -> tuple[str | None, ErrorRecord | None]:
     except UnicodeDecodeError as exc:
         line = task.content[: exc.start].count(b"\n") + 1
         return None, ErrorRecord(
-            task.uri, task.path, line, "read", f"not UTF-8 text: invalid byte 0x{task.content[exc.start]:02x} at byte {exc.start}"
+            task.uri,
+            task.path,
+            line,
+            "read",
+            f"not UTF-8 text: invalid byte 0x{task.content[exc.start]:02x} at byte {exc.start}",
         )
 
 
@@ -98,9 +105,7 @@ def analyze(task: FileTask) -> FileResult:
         lineage = table_lineage(rendered, dialect=task.dialect)
     except LineageError as exc:
         return failed(line_end, ErrorRecord(task.uri, task.path, None, "parse", str(exc)))
-    errors = tuple(
-        ErrorRecord(task.uri, task.path, issue.line, issue.kind, issue.message) for issue in lineage.issues
-    )
+    errors = tuple(ErrorRecord(task.uri, task.path, issue.line, issue.kind, issue.message) for issue in lineage.issues)
     columns: tuple[tuple[str, str], ...] = ()
     if task.columns and not any(e.kind == "parse" for e in errors):
         try:

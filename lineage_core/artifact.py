@@ -46,8 +46,7 @@ def document_to_dict(doc: LineageDocument) -> dict[str, Any]:
         else [{"source": c.source, "target": c.target, "query_ids": list(c.query_ids)} for c in doc.columns],
         "errors": [_error(e) for e in doc.errors],
         "coverage": [
-            {"name": c.name, "root": c.root, "files": c.files, "ok": c.ok, "failed": c.failed}
-            for c in doc.coverage
+            {"name": c.name, "root": c.root, "files": c.files, "ok": c.ok, "failed": c.failed} for c in doc.coverage
         ],
     }
 

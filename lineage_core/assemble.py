@@ -40,6 +40,10 @@ class QueryResult:
     failed: bool
 
 
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 def generator_info() -> dict[str, str]:
     def ver(name: str) -> str:
         try:
@@ -58,10 +62,21 @@ def generator_info() -> dict[str, str]:
     }
 
 
+_QUALIFIED: dict[tuple[Parts, str | None, str | None], str] = {}
+
+
 def qualify(parts: Parts, settings: Settings) -> str:
-    if len(parts) == 1 and "://" in parts[0]:
-        return parts[0]
-    return str(TableId(parts).qualified(settings.default_project, settings.default_dataset))
+    key = (parts, settings.default_project, settings.default_dataset)
+    found = _QUALIFIED.get(key)
+    if found is None:
+        if len(parts) == 1 and "://" in parts[0]:
+            found = parts[0]
+        else:
+            found = str(TableId(parts).qualified(settings.default_project, settings.default_dataset))
+        if len(_QUALIFIED) > 500_000:  # bounded: a long-lived process (the app) never grows without end
+            _QUALIFIED.clear()
+        _QUALIFIED[key] = found
+    return found
 
 
 def _qualify_column(column: str, settings: Settings) -> str:
@@ -88,9 +103,7 @@ def qualify_result(result: FileResult, settings: Settings, labels: dict[str, str
         digest=result.digest,
     )
     edges = tuple(sorted({(qualify(s, settings), qualify(t, settings)) for s, t in result.edges}))
-    columns = tuple(
-        sorted({(_qualify_column(s, settings), _qualify_column(t, settings)) for s, t in result.columns})
-    )
+    columns = tuple(sorted({(_qualify_column(s, settings), _qualify_column(t, settings)) for s, t in result.columns}))
     return QueryResult(query, edges, q(result.views), result.errors, columns, result.failed)
 
 
@@ -120,9 +133,7 @@ def _apply_table_settings(nodes: dict[str, Node], graph: LineageGraph, settings:
             owners[node_id].extend(o for o in entry.owners if o not in owners[node_id])
             if entry.description:
                 descriptions[node_id] = entry.description
-    return {
-        n: Node(n, node.kind, labels[n], tuple(owners[n]), node.url, descriptions[n]) for n, node in nodes.items()
-    }
+    return {n: Node(n, node.kind, labels[n], tuple(owners[n]), node.url, descriptions[n]) for n, node in nodes.items()}
 
 
 def assemble(
@@ -164,7 +175,7 @@ def assemble(
         )
     )
     return LineageDocument(
-        generated_at=generated_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        generated_at=generated_at or now_iso(),
         generator=generator_info(),
         config_digest=settings.digest(),
         nodes=tuple(nodes[n] for n in sorted(nodes)),

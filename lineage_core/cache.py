@@ -11,8 +11,10 @@ validated when decoded.
 from __future__ import annotations
 
 import hashlib
+import re
+from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -22,7 +24,7 @@ import orjson
 
 from lineage_core import __version__
 from lineage_core.analysis import FileResult, FileTask
-from lineage_core.models import ErrorRecord
+from lineage_core.models import ErrorRecord, LineageDocument
 
 CACHE_FORMAT = 1
 
@@ -86,22 +88,36 @@ class BuildCache:
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
-        self._entries: dict[str, Any] = {}
+        self._loaded: dict[str, Any] | None = None
         self.warning: str | None = None
         self.hits = 0
+        self._used: dict[str, Any] = {}
+
+    @property
+    def _entries(self) -> dict[str, Any]:
+        """Read on first use: a build whose document is reused never decodes the cache."""
+        if self._loaded is None:
+            self._loaded = self._load()
+        return self._loaded
+
+    def _load(self) -> dict[str, Any]:
+        path = self.path
+        entries: dict[str, Any] = {}
         if path is not None and path.is_file():
             try:
                 data = orjson.loads(path.read_bytes())
                 if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
                     raise ValueError("unknown cache format")
-                entries = data.get("entries")
-                if not isinstance(entries, dict):
+                found = data.get("entries")
+                if not isinstance(found, dict):
                     raise ValueError("no entries")
-                self._entries = entries
+                entries = found
             except (OSError, ValueError, orjson.JSONDecodeError) as exc:
                 self.warning = f"ignoring unreadable build cache {path} ({exc}); rebuilding"
-                self._entries = {}
-        self._used: dict[str, Any] = {}
+        return entries
+
+    def has(self, key: str) -> bool:
+        return key in self._entries
 
     def get(self, key: str, task: FileTask) -> FileResult | None:
         raw = self._entries.get(key)
@@ -127,3 +143,78 @@ class BuildCache:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps({"format": CACHE_FORMAT, "entries": self._used}))
         tmp.replace(self.path)
+
+
+@dataclass(frozen=True)
+class DocumentSummary:
+    """What `lineage build` prints about a document, kept so a reused document needs no decoding."""
+
+    files: int
+    nodes: int
+    edges: int
+    failed_files: int
+    error_kinds: dict[str, int] = field(default_factory=dict)
+    first_errors: tuple[ErrorRecord, ...] = ()
+    total_errors: int = 0
+
+    @classmethod
+    def of(cls, document: LineageDocument) -> DocumentSummary:
+        return cls(
+            files=len(document.queries),
+            nodes=len(document.nodes),
+            edges=len(document.edges),
+            failed_files=sum(c.failed for c in document.coverage),
+            error_kinds=dict(Counter(e.kind for e in document.errors)),
+            first_errors=document.errors[:10],
+            total_errors=len(document.errors),
+        )
+
+    def line(self) -> str:
+        detail = ", ".join(f"{n} {k}" for k, n in sorted(self.error_kinds.items()))
+        problems = f"{self.failed_files} files with errors ({detail})" if self.total_errors else "no errors"
+        return f"{self.files} files → {self.nodes} tables, {self.edges} edges; {problems}"
+
+
+_GENERATED_AT = re.compile(rb'"generated_at": "[^"]*"')
+
+
+class DocumentMemo:
+    """The last serialized document of a cache directory, found by a key over all its inputs."""
+
+    def __init__(self, directory: Path) -> None:
+        self.data_path = directory / "last-document.json"
+        self.meta_path = directory / "last-document.meta.json"
+
+    def get(self, key: str, generated_at: str) -> tuple[bytes, DocumentSummary] | None:
+        try:
+            meta = orjson.loads(self.meta_path.read_bytes())
+            if meta.get("key") != key:
+                return None
+            data = self.data_path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+                return None  # torn or edited: rebuild rather than serve it
+            raw = meta["summary"]
+            summary = DocumentSummary(
+                files=int(raw["files"]),
+                nodes=int(raw["nodes"]),
+                edges=int(raw["edges"]),
+                failed_files=int(raw["failed_files"]),
+                error_kinds={str(k): int(v) for k, v in raw["error_kinds"].items()},
+                first_errors=tuple(ErrorRecord(**e) for e in raw["first_errors"]),
+                total_errors=int(raw["total_errors"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
+            return None
+        stamp = orjson.dumps(generated_at)
+        renewed, count = _GENERATED_AT.subn(b'"generated_at": ' + stamp, data, count=1)
+        return (renewed, summary) if count == 1 else None
+
+    def put(self, key: str, data: bytes, summary: DocumentSummary) -> None:
+        self.data_path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.data_path.with_suffix(".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(self.data_path)
+        meta = {"key": key, "sha256": hashlib.sha256(data).hexdigest(), "summary": asdict(summary)}
+        tmp = self.meta_path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps(meta))
+        tmp.replace(self.meta_path)

@@ -185,9 +185,7 @@ class LineageGraph:
         ups = self.upstream(center, up)
         downs = self.downstream(center, down)
         ranked = sorted(
-            [(0, 0, center)]
-            + [(r.distance, 0, r.id) for r in ups]
-            + [(r.distance, 1, r.id) for r in downs]
+            [(0, 0, center)] + [(r.distance, 0, r.id) for r in ups] + [(r.distance, 1, r.id) for r in downs]
         )
         distance: dict[str, int] = {center: 0}
         for r in ups:
@@ -223,6 +221,4 @@ class LineageGraph:
 
     def subgraph_edges(self, keep: Iterable[str]) -> list[tuple[str, str]]:
         wanted = {self.index[n] for n in keep if n in self.index}
-        return [
-            (self.ids[s], self.ids[t]) for s in wanted for t in self._down[s] if t in wanted
-        ]
+        return [(self.ids[s], self.ids[t]) for s in wanted for t in self._down[s] if t in wanted]

@@ -48,8 +48,10 @@ def merge_documents(
     for document in partials:
         for c in document.coverage:
             old = coverage.get(c.name)
-            coverage[c.name] = c if old is None else SourceCoverage(
-                c.name, c.root, old.files + c.files, old.ok + c.ok, old.failed + c.failed
+            coverage[c.name] = (
+                c
+                if old is None
+                else SourceCoverage(c.name, c.root, old.files + c.files, old.ok + c.ok, old.failed + c.failed)
             )
     with_columns = any(d.columns is not None for d in partials)
     merged = assemble(results, settings, list(coverage.values()), with_columns=with_columns)

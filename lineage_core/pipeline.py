@@ -7,17 +7,16 @@ chunks and results are put back in discovery order, so the document never depend
 
 from __future__ import annotations
 
+import hashlib
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many
-from lineage_core.assemble import QueryResult, assemble, qualify_result
-from lineage_core.cache import BuildCache, task_key
+from lineage_core.cache import BuildCache, DocumentMemo, DocumentSummary, task_key
 from lineage_core.config import Settings
 from lineage_core.discovery import SqlFile, discover, effective_vars
 from lineage_core.models import ErrorRecord, LineageDocument, SourceCoverage
@@ -62,7 +61,8 @@ def _read(sql_file: SqlFile) -> bytes | ErrorRecord:
         except StoreError as exc:
             return ErrorRecord(sql_file.uri, sql_file.rel_path, None, "read", str(exc))
     try:
-        return (Path(sql_file.root) / sql_file.rel_path).read_bytes()
+        with open(os.path.join(sql_file.root, sql_file.rel_path), "rb") as handle:
+            return handle.read()
     except OSError as exc:
         return ErrorRecord(sql_file.uri, sql_file.rel_path, None, "read", f"cannot read file: {exc.strerror or exc}")
 
@@ -73,7 +73,9 @@ def _chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
     return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
 
 
-def _analyze_all(tasks: Sequence[FileTask], jobs: int, progress: Progress | None, done: int, total: int) -> list[FileResult]:
+def _analyze_all(
+    tasks: Sequence[FileTask], jobs: int, progress: Progress | None, done: int, total: int
+) -> list[FileResult]:
     if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
         results = []
         for task in tasks:
@@ -82,6 +84,8 @@ def _analyze_all(tasks: Sequence[FileTask], jobs: int, progress: Progress | None
             if progress:
                 progress(done, total)
         return results
+    from concurrent.futures import ProcessPoolExecutor
+
     import lineage_core.extract  # noqa: F401  - imported once here, inherited by forked workers
 
     results = []
@@ -94,7 +98,18 @@ def _analyze_all(tasks: Sequence[FileTask], jobs: int, progress: Progress | None
     return results
 
 
-def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[LineageDocument, BuildStats]:
+@dataclass
+class _Plan:
+    files: list[SqlFile]
+    shard: tuple[int, int] | None
+    slots: list[FileResult | None]
+    pending: list[tuple[int, str, FileTask]]
+    keys: list[str]
+    cache: BuildCache
+    stats: BuildStats
+
+
+def _plan(settings: Settings, options: BuildOptions) -> _Plan:
     files = discover(settings)
     shard = None
     if options.shard_count is not None and options.shard_count > 1:
@@ -105,17 +120,14 @@ def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[L
         shard = (0, 1)
     stats = BuildStats(files=len(files))
     cache = BuildCache(Path(options.cache_dir) / "build-cache.json" if options.cache_dir else None)
-    if cache.warning:
-        stats.warnings.append(cache.warning)
-
-    slots: list[FileResult | None] = [None] * len(files)
-    pending: list[tuple[int, str, FileTask]] = []
+    plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats)
     for position, sql_file in enumerate(files):
         content = _read(sql_file)
         if isinstance(content, ErrorRecord):
-            slots[position] = FileResult(
+            plan.slots[position] = FileResult(
                 sql_file.id, sql_file.source, sql_file.uri, sql_file.rel_path, 1, "", errors=(content,)
             )
+            plan.keys.append(f"unreadable:{sql_file.id}:{content.message}")
             continue
         variables: dict[str, Any] = effective_vars(settings, sql_file.source, sql_file.rel_path)
         task = FileTask(
@@ -131,35 +143,92 @@ def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[L
             max_bytes=options.max_file_bytes,
         )
         key = task_key(task)
+        plan.keys.append(key)
+        plan.pending.append((position, key, task))  # a cache hit is decoded only if it is needed
+    return plan
+
+
+def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDocument:
+    # Imported here: a build that reuses its previous document never needs them.
+    from lineage_core.assemble import QueryResult, assemble, qualify_result
+
+    cache, stats = plan.cache, plan.stats
+    cache.has("")  # load now, so a warning about an unreadable cache is reported
+    if cache.warning:
+        stats.warnings.append(cache.warning)
+    misses: list[tuple[int, str, FileTask]] = []
+    for position, key, task in plan.pending:
         hit = cache.get(key, task)
         if hit is not None:
-            slots[position] = hit
+            plan.slots[position] = hit
         else:
-            pending.append((position, key, task))
+            misses.append((position, key, task))
     stats.cached = cache.hits
-    stats.analyzed = len(pending)
-
+    stats.analyzed = len(misses)
     jobs = options.jobs or os.cpu_count() or 1
-    done = len(files) - len(pending)
-    fresh = _analyze_all([task for _, _, task in pending], jobs, options.progress, done, len(files))
-    for (position, key, _), result in zip(pending, fresh, strict=True):
-        slots[position] = result
+    done = len(plan.files) - len(misses)
+    fresh = _analyze_all([task for _, _, task in misses], jobs, options.progress, done, len(plan.files))
+    for (position, key, _), result in zip(misses, fresh, strict=True):
+        plan.slots[position] = result
         cache.put(key, result)
-    if pending or cache.hits != len(files):
+    if misses or cache.hits != len(plan.files):
         cache.save()
-
-    results = [r for r in slots if r is not None]
+    results = [r for r in plan.slots if r is not None]
     labels_by_source = {s.name: dict(s.labels) for s in settings.sources}
     qualified: list[QueryResult] = [qualify_result(r, settings, labels_by_source.get(r.source, {})) for r in results]
-    document = assemble(
+    return assemble(
         qualified,
         settings,
         coverage_of(settings, results),
         generated_at=options.generated_at,
-        shard=shard,
+        shard=plan.shard,
         with_columns=options.columns,
     )
-    return document, stats
+
+
+def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[LineageDocument, BuildStats]:
+    """Discover, analyze (in parallel, through the cache) and assemble the lineage document."""
+    plan = _plan(settings, options)
+    return _finish(settings, options, plan), plan.stats
+
+
+def _memo_key(settings: Settings, options: BuildOptions, plan: _Plan) -> str:
+    digest = hashlib.sha256()
+    for part in (settings.digest(), repr(plan.shard), repr(options.columns), *plan.keys):
+        digest.update(part.encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def build_serialized(
+    settings: Settings, options: BuildOptions = BuildOptions()
+) -> tuple[bytes, DocumentSummary, BuildStats]:
+    """Like :func:`build`, but returns the serialized document.
+
+    When every file is unchanged since the last build with this cache, the previous document
+    is reused as bytes (only ``generated_at`` is renewed): nothing is parsed, decoded or
+    assembled, so a warm build costs little more than reading and hashing the files.
+    """
+    plan = _plan(settings, options)
+    memo = DocumentMemo(Path(options.cache_dir)) if options.cache_dir else None
+    key = _memo_key(settings, options, plan)
+    if memo is not None:
+        # The key covers every file's key: a match means nothing changed since that build.
+        from datetime import UTC, datetime
+
+        reused = memo.get(key, options.generated_at or datetime.now(UTC).isoformat(timespec="seconds"))
+        if reused is not None:
+            data, summary = reused
+            plan.stats.cached = len(plan.files)
+            return data, summary, plan.stats
+    from lineage_core.artifact import dumps_document
+
+    document = _finish(settings, options, plan)
+    data = dumps_document(document)
+    summary = DocumentSummary.of(document)
+    if memo is not None:
+        memo.put(key, data, summary)
+    return data, summary, plan.stats
 
 
 def coverage_of(settings: Settings, results: Sequence[FileResult]) -> list[SourceCoverage]:
@@ -169,5 +238,7 @@ def coverage_of(settings: Settings, results: Sequence[FileResult]) -> list[Sourc
     for source in settings.sources:
         mine = [r for r in results if r.source == source.name]
         failed = sum(1 for r in mine if r.failed)
-        coverage.append(SourceCoverage(source.name, source_root(settings, source), len(mine), len(mine) - failed, failed))
+        coverage.append(
+            SourceCoverage(source.name, source_root(settings, source), len(mine), len(mine) - failed, failed)
+        )
     return coverage

@@ -63,10 +63,7 @@ class Selector:
             return {n for n in graph.ids if _dataset_matches(n, wanted)}
         if self.method == "label":
             key, _, value = self.value.partition("=")
-            return {
-                n for n, node in nodes.items()
-                if key in node.labels and (not value or node.labels[key] == value)
-            }
+            return {n for n, node in nodes.items() if key in node.labels and (not value or node.labels[key] == value)}
         if self.method == "owner":
             return {n for n, node in nodes.items() if self.value in node.owners}
         if self.method == "kind":

@@ -59,13 +59,14 @@ def _pick_inputs(candidates: list[SynthTable], weights: list[float], k: int, rng
 
 def _sql(target: SynthTable, inputs: list[SynthTable], style: int, rng: random.Random) -> str:
     cols = ", ".join(f"t0.col_{j}" for j in range(rng.randint(3, 12)))
-    joins = "\n".join(
-        f"LEFT JOIN {t.ref} AS t{i} ON t{i}.id = t0.id" for i, t in enumerate(inputs[1:], start=1)
-    )
+    joins = "\n".join(f"LEFT JOIN {t.ref} AS t{i} ON t{i}.id = t0.id" for i, t in enumerate(inputs[1:], start=1))
     base = f"SELECT {cols}, CURRENT_TIMESTAMP() AS loaded_at\nFROM {inputs[0].ref} AS t0\n{joins}\nWHERE t0.dt = '{{{{ ds }}}}'"
     header = f"-- {target.dataset}.{target.name}: generated for benchmarks (reads {len(inputs)} tables)\n"
     if style == 0:
-        return header + f"CREATE OR REPLACE TABLE {target.ref} AS\nWITH recent AS (\n{base}\n)\nSELECT * FROM recent\nQUALIFY ROW_NUMBER() OVER (PARTITION BY col_0 ORDER BY loaded_at DESC) = 1;\n"
+        return (
+            header
+            + f"CREATE OR REPLACE TABLE {target.ref} AS\nWITH recent AS (\n{base}\n)\nSELECT * FROM recent\nQUALIFY ROW_NUMBER() OVER (PARTITION BY col_0 ORDER BY loaded_at DESC) = 1;\n"
+        )
     if style == 1:
         return header + (
             f"MERGE {target.ref} AS t\nUSING (\n{base}\n) AS s\nON t.col_0 = s.col_0\n"
@@ -80,8 +81,10 @@ def _sql(target: SynthTable, inputs: list[SynthTable], style: int, rng: random.R
             f"INSERT INTO {target.ref} (col_0, loaded_at)\nSELECT col_0, loaded_at FROM staged;\n"
         )
     parts = "\nUNION ALL\n".join(
-        f"SELECT '{{{{ country }}}}' AS country, * FROM {inputs[0].ref} WHERE country = '{{{{ country }}}}'"
-        .replace("{{ country }}", c) for c in ("jp", "us", "de")
+        f"SELECT '{{{{ country }}}}' AS country, * FROM {inputs[0].ref} WHERE country = '{{{{ country }}}}'".replace(
+            "{{ country }}", c
+        )
+        for c in ("jp", "us", "de")
     )
     return header + (
         "{% if params.env == 'prod' %}\n"
@@ -110,7 +113,11 @@ def synth_repository(out: Path, *, tables: int, files: int, seed: int = 7, broke
         inputs = _pick_inputs(candidates, weights, fan_in, rng)
         text = _sql(target, inputs, rng.randrange(4), rng)
         if broken_every and i % broken_every == broken_every - 1:
-            text = text.replace("SELECT", "SELEC", 1) if broken % 2 == 0 else text.replace("params.project", "params.undefined_project", 1)
+            text = (
+                text.replace("SELECT", "SELEC", 1)
+                if broken % 2 == 0
+                else text.replace("params.project", "params.undefined_project", 1)
+            )
             broken += 1
         path = out / LAYERS[target.layer] / f"{target.name}__{i:05d}.sql"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -151,11 +158,27 @@ def synth_document(tables: int, *, seed: int = 11, project: str = "synth-project
         sources = sorted(ids[i] for i in inputs)
         for source in sources:
             edges.setdefault((source, ids[index]), []).append(query_id)
-        queries.append(Query(query_id, f"sql/{LAYERS[layer]}/{index:06d}.sql", f"{LAYERS[layer]}/{index:06d}.sql",
-                             1, 20, "synth", {}, tuple(sources), (ids[index],), ""))
+        queries.append(
+            Query(
+                query_id,
+                f"sql/{LAYERS[layer]}/{index:06d}.sql",
+                f"{LAYERS[layer]}/{index:06d}.sql",
+                1,
+                20,
+                "synth",
+                {},
+                tuple(sources),
+                (ids[index],),
+                "",
+            )
+        )
     nodes = tuple(
-        Node(node_id, "external" if layer_of[i] == 0 else ("view" if i % 17 == 0 else "table"),
-             {"tier": "gold"} if layer_of[i] >= 3 else {}, (f"team-{DOMAINS[i % len(DOMAINS)]}@example.com",))
+        Node(
+            node_id,
+            "external" if layer_of[i] == 0 else ("view" if i % 17 == 0 else "table"),
+            {"tier": "gold"} if layer_of[i] >= 3 else {},
+            (f"team-{DOMAINS[i % len(DOMAINS)]}@example.com",),
+        )
         for i, node_id in enumerate(ids)
     )
     return LineageDocument(

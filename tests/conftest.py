@@ -30,7 +30,9 @@ def require(condition: bool, what: str) -> None:
 
 
 def require_tool(name: str) -> str:
-    path = shutil.which(name) or (str(REPO / ".venv" / "bin" / name) if (REPO / ".venv" / "bin" / name).exists() else None)
+    path = shutil.which(name) or (
+        str(REPO / ".venv" / "bin" / name) if (REPO / ".venv" / "bin" / name).exists() else None
+    )
     require(path is not None, f"the `{name}` command")
     assert path is not None
     return path

@@ -54,7 +54,10 @@ def test_output_is_deterministic() -> None:
         (lambda raw: b"", "is empty"),
         (lambda raw: b"[1, 2]", "must be a JSON object"),
         (lambda raw: gzip.compress(raw)[:40], "truncated or corrupt"),
-        (lambda raw: raw.replace(b'"schema_version": 1', b'"schema_version": 2'), "schema_version 2, newer than this reader supports (1): upgrade"),
+        (
+            lambda raw: raw.replace(b'"schema_version": 1', b'"schema_version": 2'),
+            "schema_version 2, newer than this reader supports (1): upgrade",
+        ),
         (lambda raw: raw.replace(b'"schema_version": 1', b'"schema_version": "1"'), "no integer schema_version"),
         (lambda raw: raw.replace(b'"nodes"', b'"nodez"'), "missing the field 'nodes'"),
         (lambda raw: raw.replace(b'"line_start": 1', b'"line_start": "one"'), "wrong type"),

@@ -12,7 +12,13 @@ from lineage_core.selectors import Selector, select
 #          ├─> stg.c ─> marts.e ─> rep.f
 #   raw.b ─┘            ^
 #   raw.d ──────────────┘
-EDGES = [("p.raw.a", "p.stg.c"), ("p.raw.b", "p.stg.c"), ("p.stg.c", "p.marts.e"), ("p.raw.d", "p.marts.e"), ("p.marts.e", "p.rep.f")]
+EDGES = [
+    ("p.raw.a", "p.stg.c"),
+    ("p.raw.b", "p.stg.c"),
+    ("p.stg.c", "p.marts.e"),
+    ("p.raw.d", "p.marts.e"),
+    ("p.marts.e", "p.rep.f"),
+]
 NODES = {n: Node(n, "external" if ".raw." in n else "table") for e in EDGES for n in e}
 NODES["p.marts.e"] = Node("p.marts.e", "table", {"tier": "gold"}, ("ana@x",))
 
@@ -33,7 +39,9 @@ def graph() -> LineageGraph:
         ("p.rep.f", "down", None, {}),
     ],
 )
-def test_traversals(graph: LineageGraph, start: str, direction: str, depth: int | None, expected: dict[str, int]) -> None:
+def test_traversals(
+    graph: LineageGraph, start: str, direction: str, depth: int | None, expected: dict[str, int]
+) -> None:
     walk = graph.downstream if direction == "down" else graph.upstream
     assert {r.id: r.distance for r in walk(start, depth)} == expected
 
@@ -62,7 +70,14 @@ def test_cycles_terminate() -> None:
 
 @pytest.mark.parametrize(
     ("name", "expected"),
-    [("p.marts.e", ["p.marts.e"]), ("marts.e", ["p.marts.e"]), ("MARTS.E", ["p.marts.e"]), ("`p.marts.e`", ["p.marts.e"]), ("e", ["p.marts.e"]), ("zzz", [])],
+    [
+        ("p.marts.e", ["p.marts.e"]),
+        ("marts.e", ["p.marts.e"]),
+        ("MARTS.E", ["p.marts.e"]),
+        ("`p.marts.e`", ["p.marts.e"]),
+        ("e", ["p.marts.e"]),
+        ("zzz", []),
+    ],
 )
 def test_resolve(graph: LineageGraph, name: str, expected: list[str]) -> None:
     assert graph.resolve(name) == expected

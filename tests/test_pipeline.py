@@ -41,18 +41,29 @@ def errors_by_path(document: LineageDocument) -> dict[str, tuple[str, int | None
 
 
 def test_one_bad_file_never_stops_the_build(tmp_path: Path) -> None:
-    root = repo(tmp_path, {
-        "good.sql": GOOD,
-        "broken.sql": "SELECT (1 +\nFROM t WHERE (((\n",
-        "undefined.sql": "SELECT 1\nFROM `{{ params.project }}.d.{{ params.nope }}`\n",
-        "binary.sql": b"\x00\x01\x02SELECT",
-        "latin1.sql": "SELECT 'caf\xe9' FROM t\n".encode("latin-1"),
-        "empty.sql": "",
-        "huge.sql": "-- padding\n" + ("SELECT 1 AS x UNION ALL\n" * 220_000) + "SELECT 1;\n",
-    })
+    root = repo(
+        tmp_path,
+        {
+            "good.sql": GOOD,
+            "broken.sql": "SELECT (1 +\nFROM t WHERE (((\n",
+            "undefined.sql": "SELECT 1\nFROM `{{ params.project }}.d.{{ params.nope }}`\n",
+            "binary.sql": b"\x00\x01\x02SELECT",
+            "latin1.sql": "SELECT 'caf\xe9' FROM t\n".encode("latin-1"),
+            "empty.sql": "",
+            "huge.sql": "-- padding\n" + ("SELECT 1 AS x UNION ALL\n" * 220_000) + "SELECT 1;\n",
+        },
+    )
     document = run(root, "vars: {params: {project: p}}\n")
     errors = errors_by_path(document)
-    assert {q.path for q in document.queries} == {"good.sql", "broken.sql", "undefined.sql", "binary.sql", "latin1.sql", "empty.sql", "huge.sql"}
+    assert {q.path for q in document.queries} == {
+        "good.sql",
+        "broken.sql",
+        "undefined.sql",
+        "binary.sql",
+        "latin1.sql",
+        "empty.sql",
+        "huge.sql",
+    }
     assert errors["broken.sql"][0] == "parse"
     kind, line, message = errors["undefined.sql"]
     assert (kind, line) == ("render", 2) and "nope" in message
@@ -83,10 +94,13 @@ def test_default_project_and_dataset_qualify_names(tmp_path: Path) -> None:
 
 
 def test_views_and_owners_from_selectors(tmp_path: Path) -> None:
-    root = repo(tmp_path, {
-        "a.sql": "CREATE VIEW p.marts.v AS SELECT * FROM p.staging.s\n",
-        "b.sql": "CREATE TABLE p.staging.s AS SELECT * FROM p.raw.r\n",
-    })
+    root = repo(
+        tmp_path,
+        {
+            "a.sql": "CREATE VIEW p.marts.v AS SELECT * FROM p.staging.s\n",
+            "b.sql": "CREATE TABLE p.staging.s AS SELECT * FROM p.raw.r\n",
+        },
+    )
     yaml = (
         "tables:\n"
         "  - select: 'dataset:marts'\n    owners: [ana@x]\n    labels: {tier: gold}\n"
@@ -121,7 +135,10 @@ def test_strict_turns_errors_into_exit_1(tmp_path: Path) -> None:
 
 
 def test_parallel_build_equals_serial(tmp_path: Path) -> None:
-    files = {f"d{i % 7}/f{i:03d}.sql": f"INSERT INTO p.d{i % 5}.t{i} SELECT * FROM p.d{(i + 1) % 5}.t{i // 2}\n" for i in range(80)}
+    files = {
+        f"d{i % 7}/f{i:03d}.sql": f"INSERT INTO p.d{i % 5}.t{i} SELECT * FROM p.d{(i + 1) % 5}.t{i // 2}\n"
+        for i in range(80)
+    }
     files["broken.sql"] = "SELECT ((("
     root = repo(tmp_path, files)
     serial = dumps_document(run(root, jobs=1))
@@ -166,7 +183,9 @@ def test_cache_key_covers_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     cache_module.sqlglot_version.cache_clear()
 
 
-@pytest.mark.parametrize("garbage", [b"", b"{not json", b'{"format": 1, "entries": {"k": 1}}', b"\x00\xff" * 100, b'{"format": 99}'])
+@pytest.mark.parametrize(
+    "garbage", [b"", b"{not json", b'{"format": 1, "entries": {"k": 1}}', b"\x00\xff" * 100, b'{"format": 99}']
+)
 def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, garbage: bytes) -> None:
     root = repo(tmp_path, {"a.sql": GOOD})
     cache = tmp_path / "cache"
@@ -184,7 +203,9 @@ def test_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path, garbage: bytes) ->
     assert dumps_document(document) == dumps_document(reference)
 
 
-def test_build_cli_bare_without_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_build_cli_bare_without_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     root = repo(tmp_path, {"a.sql": GOOD})
     monkeypatch.chdir(tmp_path)
     assert main(["build", str(root), "--out", "out/lineage.json"]) == 0

@@ -10,7 +10,10 @@ from hypothesis import strategies as st
 from lineage_core.errors import RenderError
 from lineage_core.templating import _render_simple, render_sql
 
-VARS = {"ds": "2026-01-01", "params": {"project": "acme-data", "env": "prod", "n": 3, "flag": True, "countries": ["jp", "us"]}}
+VARS = {
+    "ds": "2026-01-01",
+    "params": {"project": "acme-data", "env": "prod", "n": 3, "flag": True, "countries": ["jp", "us"]},
+}
 
 
 @pytest.mark.parametrize(
@@ -64,7 +67,9 @@ def test_fast_path_only_takes_simple_templates() -> None:
 
 
 names = st.sampled_from(["ds", "params.project", "params.env", "params.n", "params.flag", "params.nope", "nope"])
-chunks = st.lists(st.one_of(st.text(alphabet="select *from.`\n 0123", max_size=8), names.map(lambda n: "{{ " + n + " }}")), max_size=8)
+chunks = st.lists(
+    st.one_of(st.text(alphabet="select *from.`\n 0123", max_size=8), names.map(lambda n: "{{ " + n + " }}")), max_size=8
+)
 
 
 @settings(max_examples=200, derandomize=True, deadline=None)

@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 import time
-from collections import Counter
 from typing import Any
 
 from lineage_core.cli.common import add_config_option, progress_bar, settings_from
@@ -18,32 +17,58 @@ DEFAULT_OUT = "build/lineage.json"
 
 def register(sub: Any) -> None:
     p = sub.add_parser("build", help="derive table lineage from SQL files and write the lineage document")
-    p.add_argument("sql_dir", nargs="?", metavar="SQL_DIR",
-                   help="the SQL repository (a directory or gs://bucket/prefix/); sources in the config resolve against it")
+    p.add_argument(
+        "sql_dir",
+        nargs="?",
+        metavar="SQL_DIR",
+        help="the SQL repository (a directory or gs://bucket/prefix/); sources in the config resolve against it",
+    )
     add_config_option(p)
-    p.add_argument("--out", default=DEFAULT_OUT, metavar="URI",
-                   help=f"where to publish the document: path, file:// or gs:// (default: {DEFAULT_OUT}); "
-                        "'{index}' is replaced by the shard index")
+    p.add_argument(
+        "--out",
+        default=DEFAULT_OUT,
+        metavar="URI",
+        help=f"where to publish the document: path, file:// or gs:// (default: {DEFAULT_OUT}); "
+        "'{index}' is replaced by the shard index",
+    )
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the incremental cache")
     p.add_argument("--cache-dir", default=".lineage-cache", metavar="DIR", help="incremental cache directory")
     p.add_argument("--columns", action="store_true", help="also derive column-level lineage")
-    p.add_argument("--schema", metavar="FILE",
-                   help="JSON export of INFORMATION_SCHEMA.COLUMNS, used to expand * in column lineage")
+    p.add_argument(
+        "--schema", metavar="FILE", help="JSON export of INFORMATION_SCHEMA.COLUMNS, used to expand * in column lineage"
+    )
     p.add_argument("--strict", action="store_true", help="exit 1 when any file could not be read, rendered or parsed")
     p.add_argument("--force", action="store_true", help="publish even if another writer published meanwhile")
-    p.add_argument("--shard-index", type=int, default=None, metavar="I",
-                   help="process only shard I (default: $CLOUD_RUN_TASK_INDEX)")
-    p.add_argument("--shard-count", type=int, default=None, metavar="N",
-                   help="number of shards (default: $CLOUD_RUN_TASK_COUNT)")
-    p.add_argument("--max-file-mb", type=float, default=4.0, metavar="MB", help="skip (and report) larger files")
+    p.add_argument(
+        "--shard-index",
+        type=int,
+        default=None,
+        metavar="I",
+        help="process only shard I (default: $CLOUD_RUN_TASK_INDEX)",
+    )
+    p.add_argument(
+        "--shard-count", type=int, default=None, metavar="N", help="number of shards (default: $CLOUD_RUN_TASK_COUNT)"
+    )
+    p.add_argument(
+        "--max-file-mb",
+        type=float,
+        default=None,
+        metavar="MB",
+        help="skip (and report) larger files (default: max_file_bytes in the config, 4 MiB)",
+    )
     p.set_defaults(func=run_build)
 
     m = sub.add_parser("merge", help="assemble the partial documents of a sharded build into one document")
     m.add_argument("parts", nargs="+", metavar="PART", help="partial documents (URIs); PART may contain '{index}'")
     add_config_option(m)
-    m.add_argument("--shard-count", type=int, default=None, metavar="N",
-                   help="expected number of shards (needed when PART contains '{index}')")
+    m.add_argument(
+        "--shard-count",
+        type=int,
+        default=None,
+        metavar="N",
+        help="expected number of shards (needed when PART contains '{index}')",
+    )
     m.add_argument("--out", required=True, metavar="URI", help="where to publish the merged document")
     m.add_argument("--force", action="store_true", help="publish even if another writer published meanwhile")
     m.set_defaults(func=run_merge)
@@ -68,21 +93,21 @@ def _shard_args(args: argparse.Namespace) -> tuple[int | None, int | None]:
 
 
 def summary(document: LineageDocument) -> str:
-    kinds = Counter(e.kind for e in document.errors)
-    failed = sum(1 for c in document.coverage for _ in range(c.failed))
-    detail = ", ".join(f"{n} {k}" for k, n in sorted(kinds.items()))
-    problems = f"{failed} files with errors ({detail})" if document.errors else "no errors"
-    return (
-        f"{len(document.queries)} files → {len(document.nodes)} tables, {len(document.edges)} edges; {problems}"
-    )
+    from lineage_core.cache import DocumentSummary
+
+    return DocumentSummary.of(document).line()
+
+
+def publish_bytes(data: bytes, uri: str, *, keep: int, force: bool, expected: str | None) -> str:
+    from lineage_core.store import publish
+
+    return publish(uri, data, expected_generation=expected, keep=keep, force=force).uri
 
 
 def publish_document(document: LineageDocument, uri: str, *, keep: int, force: bool, expected: str | None) -> str:
     from lineage_core.artifact import dumps_document
-    from lineage_core.store import publish
 
-    published = publish(uri, dumps_document(document), expected_generation=expected, keep=keep, force=force)
-    return published.uri
+    return publish_bytes(dumps_document(document), uri, keep=keep, force=force, expected=expected)
 
 
 def _generation_now(uri: str) -> str | None:
@@ -93,7 +118,7 @@ def _generation_now(uri: str) -> str | None:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from lineage_core.pipeline import BuildOptions, build
+    from lineage_core.pipeline import BuildOptions, build_serialized
 
     settings = settings_from(args)
     if args.sql_dir:
@@ -112,7 +137,7 @@ def run_build(args: argparse.Namespace) -> int:
     expected = _generation_now(out)  # a writer that publishes after this point is detected
     started = time.perf_counter()
     with progress_bar("analyzing SQL") as progress:
-        document, stats = build(
+        data, result, stats = build_serialized(
             settings,
             BuildOptions(
                 jobs=args.jobs,
@@ -121,22 +146,25 @@ def run_build(args: argparse.Namespace) -> int:
                 shard_count=count,
                 columns=args.columns or schema is not None,
                 schema=schema,
-                max_file_bytes=int(args.max_file_mb * 1024 * 1024),
+                max_file_bytes=int(args.max_file_mb * 1024 * 1024) if args.max_file_mb else settings.max_file_bytes,
                 progress=progress,
             ),
         )
     for warning in stats.warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    where = publish_document(document, out, keep=settings.history_keep, force=args.force, expected=expected)
+    where = publish_bytes(data, out, keep=settings.history_keep, force=args.force, expected=expected)
     elapsed = time.perf_counter() - started
     shard = f" (shard {index} of {count})" if count and count > 1 else ""
-    print(f"built{shard}: {summary(document)} [{stats.analyzed} analyzed, {stats.cached} cached, {elapsed:.1f}s] → {where}")
-    for error in document.errors[:10]:
+    print(f"built{shard}: {result.line()} [{stats.analyzed} analyzed, {stats.cached} cached, {elapsed:.1f}s] → {where}")
+    for error in result.first_errors:
         line = f":{error.line}" if error.line else ""
         print(f"  {error.kind:<10} {error.uri}{line}: {error.message}", file=sys.stderr)
-    if len(document.errors) > 10:
-        print(f"  … and {len(document.errors) - 10} more (lineage check lists them all)", file=sys.stderr)
-    return 1 if args.strict and document.errors else 0
+    if result.total_errors > len(result.first_errors):
+        print(
+            f"  … and {result.total_errors - len(result.first_errors)} more (lineage check lists them all)",
+            file=sys.stderr,
+        )
+    return 1 if args.strict and result.total_errors else 0
 
 
 def run_merge(args: argparse.Namespace) -> int:

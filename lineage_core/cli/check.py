@@ -48,12 +48,15 @@ def _escape_github(text: str) -> str:
 def render_findings(errors: list[ErrorRecord], fmt: str, files: int) -> str:
     stub = config_stub(errors)
     if fmt == "json":
-        return json.dumps({
-            "files": files,
-            "errors": [e.__dict__ for e in errors],
-            "undefined_variables": sorted({e.variable for e in errors if e.variable}),
-            "config_stub": stub,
-        }, indent=2)
+        return json.dumps(
+            {
+                "files": files,
+                "errors": [e.__dict__ for e in errors],
+                "undefined_variables": sorted({e.variable for e in errors if e.variable}),
+                "config_stub": stub,
+            },
+            indent=2,
+        )
     if fmt == "github":
         out = []
         for e in errors:

@@ -67,8 +67,13 @@ def progress_bar(label: str, enabled: bool | None = None) -> Iterator[Callable[[
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    with Progress("[progress.description]{task.description}", BarColumn(), MofNCompleteColumn(),
-                  TimeRemainingColumn(), transient=True) as progress:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        transient=True,
+    ) as progress:
         task = progress.add_task(label, total=None)
 
         def update(done: int, total: int) -> None:

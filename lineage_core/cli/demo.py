@@ -17,7 +17,9 @@ EXAMPLE = PROJECT_ROOT / "examples" / "warehouse"
 
 def register(sub: Any) -> None:
     p = sub.add_parser("demo", help="build the bundled example warehouse, check its health and start the dashboard")
-    p.add_argument("--out-dir", default="build/demo", metavar="DIR", help="where lineage.json, health.json and the DuckDB go")
+    p.add_argument(
+        "--out-dir", default="build/demo", metavar="DIR", help="where lineage.json, health.json and the DuckDB go"
+    )
     p.add_argument("--no-serve", action="store_true", help="do everything but starting the dashboard")
     p.add_argument("--port", type=int, default=8501)
     p.add_argument("--address", default="localhost", help="address the dashboard listens on")
@@ -62,9 +64,19 @@ def run_demo(args: argparse.Namespace) -> int:
     if "health" in paths:
         env["HEALTH_URI"] = str(paths["health"].resolve())
     command = [
-        sys.executable, "-m", "streamlit", "run", str(PROJECT_ROOT / "app.py"),
-        "--server.port", str(args.port), "--server.address", args.address,
-        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(PROJECT_ROOT / "app.py"),
+        "--server.port",
+        str(args.port),
+        "--server.address",
+        args.address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
     ]
     print(f"dashboard: http://{args.address}:{args.port}  (Ctrl+C to stop)", flush=True)
     try:

@@ -123,7 +123,8 @@ def run_sql(args: argparse.Namespace) -> int:
         name = "<stdin>"
     else:
         try:
-            text = open(args.file, encoding="utf-8").read()
+            with open(args.file, encoding="utf-8") as handle:
+                text = handle.read()
         except OSError as exc:
             raise UsageError(f"{args.file}: {exc.strerror}") from exc
         except UnicodeDecodeError as exc:
@@ -135,23 +136,30 @@ def run_sql(args: argparse.Namespace) -> int:
     lineage = table_lineage(text, dialect=dialect, vars=deep_merge(AIRFLOW_DEFAULTS, settings.vars))
     rows: list[dict[str, Any]] = []
     for st in lineage.statements:
-        rows.append({
-            "statement": st.index + 1,
-            "lines": f"{st.line_start}-{st.line_end}",
-            "kind": st.kind,
-            "sources": [str(t) for t in st.sources],
-            "targets": [str(t) for t in st.targets],
-        })
+        rows.append(
+            {
+                "statement": st.index + 1,
+                "lines": f"{st.line_start}-{st.line_end}",
+                "kind": st.kind,
+                "sources": [str(t) for t in st.sources],
+                "targets": [str(t) for t in st.targets],
+            }
+        )
     if args.format == "json":
         import json
 
-        print(json.dumps({
-            "file": name,
-            "sources": [str(t) for t in lineage.sources],
-            "targets": [str(t) for t in lineage.targets],
-            "statements": rows,
-            "issues": [{"kind": i.kind, "line": i.line, "message": i.message} for i in lineage.issues],
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "file": name,
+                    "sources": [str(t) for t in lineage.sources],
+                    "targets": [str(t) for t in lineage.targets],
+                    "statements": rows,
+                    "issues": [{"kind": i.kind, "line": i.line, "message": i.message} for i in lineage.issues],
+                },
+                indent=2,
+            )
+        )
     else:
         emit(rows, ["statement", "lines", "kind", "sources", "targets"], args.format)
         if args.format == "table":

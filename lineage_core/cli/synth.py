@@ -33,5 +33,7 @@ def run_synth(args: argparse.Namespace) -> int:
         print(f"wrote a document with {len(document.nodes)} tables and {len(document.edges)} edges → {args.out}")
         return 0
     counts = synth_repository(Path(args.out), tables=args.tables, files=args.files or args.tables, seed=args.seed)
-    print(f"wrote {counts['files']} SQL files over {counts['tables']} tables ({counts['broken']} deliberately broken) → {args.out}")
+    print(
+        f"wrote {counts['files']} SQL files over {counts['tables']} tables ({counts['broken']} deliberately broken) → {args.out}"
+    )
     return 0

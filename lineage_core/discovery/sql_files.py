@@ -7,9 +7,10 @@ the command line) or a ``gs://bucket/prefix/``; include/exclude are globs relati
 from __future__ import annotations
 
 import fnmatch
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from lineage_core.config import Settings, SourceSettings, deep_merge
@@ -40,7 +41,7 @@ class SqlFile:
     def uri(self) -> str:
         if self.root.startswith("gs://"):
             return self.root.rstrip("/") + "/" + self.rel_path
-        return (PurePosixPath(self.root) / self.rel_path).as_posix()
+        return f"{self.root.rstrip('/')}/{self.rel_path}" if self.root not in ("", ".") else self.rel_path
 
     @property
     def id(self) -> str:
@@ -65,17 +66,19 @@ def source_root(settings: Settings, source: SourceSettings) -> str:
 
 
 def _local_files(root: str, source: SourceSettings) -> list[str]:
-    base = Path(root)
-    if not base.is_dir():
-        what = "is not a directory" if base.exists() else "does not exist"
+    if not os.path.isdir(root):
+        what = "is not a directory" if os.path.exists(root) else "does not exist"
         raise ConfigError(f"source '{source.name}': directory {root} {what}")
     found = []
-    for path in base.rglob("*"):
-        if not path.is_file():
-            continue
-        rel = path.relative_to(base).as_posix()
-        if _matches(rel, source.include) and not _matches(rel, source.exclude):
-            found.append(rel)
+    # os.walk + string joins: pathlib costs more than the rest of a warm build together.
+    for directory, subdirs, names in os.walk(root):
+        subdirs.sort()
+        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        for name in names:
+            rel = prefix + name
+            if _matches(rel, source.include) and not _matches(rel, source.exclude):
+                found.append(rel)
     return found
 
 
@@ -83,7 +86,7 @@ def _gcs_files(root: str, source: SourceSettings) -> list[str]:
     from lineage_core.store import list_uris
 
     prefix = root.rstrip("/") + "/"
-    rels = [uri[len(prefix):] for uri in list_uris(prefix)]
+    rels = [uri[len(prefix) :] for uri in list_uris(prefix)]
     return [r for r in rels if _matches(r, source.include) and not _matches(r, source.exclude)]
 
 
