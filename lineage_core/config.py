@@ -31,7 +31,10 @@ class FileVars(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class SourceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str = "default"
-    type: Literal["sql"] = "sql"
+    # "sql": a directory of SQL files. Other types (apps, BI tools, job logs) are read by
+    # lineage_core.discovery.consumers, with their own settings under `options`.
+    type: str = "sql"
+    options: dict[str, Any] = {}
     path: str = "."
     include: tuple[str, ...] = ("**/*.sql",)
     exclude: tuple[str, ...] = ()

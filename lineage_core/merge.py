@@ -54,7 +54,10 @@ def merge_documents(
                 else SourceCoverage(c.name, c.root, old.files + c.files, old.ok + c.ok, old.failed + c.failed)
             )
     with_columns = any(d.columns is not None for d in partials)
-    merged = assemble(results, settings, list(coverage.values()), with_columns=with_columns)
+    consumers = [n for d in partials for n in d.nodes if n.kind in ("dashboard", "app", "job")]
+    order = {source.name: i for i, source in enumerate(settings.sources)}
+    ordered_coverage = sorted(coverage.values(), key=lambda c: order.get(c.name, len(order)))
+    merged = assemble(results, settings, ordered_coverage, with_columns=with_columns, extra_nodes=consumers)
     if merged.config_digest != partials[0].config_digest:
         raise MergeError("merge was given a different configuration than the shards were built with (--config)")
     return merged

@@ -19,7 +19,7 @@ from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many
 from lineage_core.cache import BuildCache, DocumentMemo, DocumentSummary, task_key
 from lineage_core.config import Settings
 from lineage_core.discovery import SqlFile, discover, effective_vars
-from lineage_core.models import ErrorRecord, LineageDocument, SourceCoverage
+from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
 
 Progress = Callable[[int, int], None]
 DEFAULT_CACHE_DIR = ".lineage-cache"
@@ -176,6 +176,14 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
     results = [r for r in plan.slots if r is not None]
     labels_by_source = {s.name: dict(s.labels) for s in settings.sources}
     qualified: list[QueryResult] = [qualify_result(r, settings, labels_by_source.get(r.source, {})) for r in results]
+    extra_nodes: list[Node] = []
+    if has_consumer_sources(settings) and (plan.shard is None or plan.shard[0] == 0):
+        # Apps, dashboards and jobs read tables too; shard 0 collects them in a sharded build.
+        from lineage_core.discovery.consumers import collect
+
+        consumers = collect(settings)
+        extra_nodes = list(consumers.nodes)
+        qualified.extend(consumers.results)
     return assemble(
         qualified,
         settings,
@@ -183,7 +191,12 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
         generated_at=options.generated_at,
         shard=plan.shard,
         with_columns=options.columns,
+        extra_nodes=extra_nodes,
     )
+
+
+def has_consumer_sources(settings: Settings) -> bool:
+    return any(source.type != "sql" for source in settings.sources)
 
 
 def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[LineageDocument, BuildStats]:
@@ -212,7 +225,7 @@ def build_serialized(
     plan = _plan(settings, options)
     memo = DocumentMemo(Path(options.cache_dir)) if options.cache_dir else None
     key = _memo_key(settings, options, plan)
-    if memo is not None:
+    if memo is not None and not has_consumer_sources(settings):
         # The key covers every file's key: a match means nothing changed since that build.
         from datetime import UTC, datetime
 
@@ -236,6 +249,8 @@ def coverage_of(settings: Settings, results: Sequence[FileResult]) -> list[Sourc
 
     coverage = []
     for source in settings.sources:
+        if source.type != "sql":
+            continue
         mine = [r for r in results if r.source == source.name]
         failed = sum(1 for r in mine if r.failed)
         coverage.append(

@@ -94,6 +94,8 @@ def discover(settings: Settings) -> list[SqlFile]:
     """Every SQL file of every source, sorted by (source, path) so builds are reproducible."""
     files: list[SqlFile] = []
     for source in settings.sources:
+        if source.type != "sql":
+            continue
         root = source_root(settings, source)
         rels = _gcs_files(root, source) if root.startswith("gs://") else _local_files(root, source)
         dialect = source.dialect or settings.dialect
