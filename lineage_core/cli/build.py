@@ -33,7 +33,8 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--jobs", type=int, default=None, metavar="N", help="worker processes (default: all cores)")
     p.add_argument("--no-cache", action="store_true", help="ignore and do not write the incremental cache")
-    p.add_argument("--cache-dir", default=".lineage-cache", metavar="DIR", help="incremental cache directory")
+    p.add_argument("--cache-dir", default=".lineage-cache", metavar="DIR",
+                   help="incremental cache: a directory, or gs://bucket/prefix/ for jobs (default: .lineage-cache)")
     p.add_argument("--columns", action="store_true", help="also derive column-level lineage")
     p.add_argument(
         "--schema", metavar="FILE", help="JSON export of INFORMATION_SCHEMA.COLUMNS, used to expand * in column lineage"
@@ -119,6 +120,7 @@ def _generation_now(uri: str) -> str | None:
 
 def run_build(args: argparse.Namespace) -> int:
     from lineage_core.pipeline import BuildOptions, build_serialized
+    from lineage_core.remote_cache import local_cache_dir
 
     settings = settings_from(args)
     if args.sql_dir:
@@ -136,12 +138,14 @@ def run_build(args: argparse.Namespace) -> int:
         raise UsageError("--jobs must be at least 1")
     expected = _generation_now(out)  # a writer that publishes after this point is detected
     started = time.perf_counter()
-    with progress_bar("analyzing SQL") as progress:
+    cache_warnings: list[str] = []
+    cache_dir = None if args.no_cache else args.cache_dir
+    with local_cache_dir(cache_dir, cache_warnings) as local_cache, progress_bar("analyzing SQL") as progress:
         data, result, stats = build_serialized(
             settings,
             BuildOptions(
                 jobs=args.jobs,
-                cache_dir=None if args.no_cache else args.cache_dir,
+                cache_dir=local_cache,
                 shard_index=index,
                 shard_count=count,
                 columns=args.columns or schema is not None,
@@ -150,7 +154,7 @@ def run_build(args: argparse.Namespace) -> int:
                 progress=progress,
             ),
         )
-    for warning in stats.warnings:
+    for warning in [*cache_warnings, *stats.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     where = publish_bytes(data, out, keep=settings.history_keep, force=args.force, expected=expected)
     elapsed = time.perf_counter() - started

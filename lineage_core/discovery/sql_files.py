@@ -61,6 +61,9 @@ def _matches(rel_path: str, patterns: tuple[str, ...]) -> bool:
 def source_root(settings: Settings, source: SourceSettings) -> str:
     if source.path.startswith("gs://"):
         return source.path
+    if settings.base_dir.startswith("gs://"):  # `lineage build gs://bucket/sql/`
+        base = settings.base_dir.rstrip("/")
+        return base if source.path in ("", ".") else f"{base}/{source.path.strip('/')}"
     root = Path(settings.base_dir) / source.path
     return root.as_posix()
 
