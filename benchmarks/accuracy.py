@@ -8,6 +8,7 @@ corpus README: table names are lowercased on both sides; column cases honour ``s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -49,8 +50,9 @@ class _Score:
         return {
             "cases": self.cases,
             "exact": self.exact / max(self.cases, 1),
-            "precision": self.tp / max(self.tp + self.fp, 1),
-            "recall": self.tp / max(self.tp + self.fn, 1),
+            # nothing predicted and nothing expected counts as perfect, not as 0
+            "precision": self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0,
+            "recall": self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0,
         }
 
 
@@ -133,10 +135,8 @@ def extraction_vs_parse_ratio(path: Path | str = TABLES, repeat: int = 3, out: A
 
     def parse_all() -> None:
         for sql, dialect in cases:
-            try:
+            with contextlib.suppress(Exception):
                 sqlglot.parse(sql, read=dialect or None)
-            except Exception:
-                pass
 
     def extract_all() -> None:
         for sql, dialect in cases:

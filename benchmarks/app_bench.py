@@ -2,7 +2,7 @@
 
 Measures what an analyst waits for, with the same code the app runs:
 
-- first page ready: read + decode the document, build the graph and the search index;
+- first page ready: read + decode the document, build the graph and the search index, count;
 - search p95 over 200 queries (exact names, name fragments, owners, labels, typos);
 - a capped neighborhood (the graph page's default cap) computed and rendered to HTML.
 
@@ -25,6 +25,7 @@ from lineage_core.models import Edge, LineageDocument, Node, Query
 TARGET_FIRST_PAGE_S = 3.0
 TARGET_SEARCH_P95_MS = 50.0
 TARGET_GRAPH_S = 1.0
+HUB = "acme-prod.shared.dim_date"
 
 
 def synthetic_document(tables: int = 100_000, layers: int = 8, seed: int = 7) -> LineageDocument:
@@ -37,6 +38,7 @@ def synthetic_document(tables: int = 100_000, layers: int = 8, seed: int = 7) ->
     queries: list[Query] = []
     edges: list[Edge] = []
     layer_ids: list[list[str]] = []
+    nodes.append(Node(id=HUB, kind="table", labels={"team": "platform"}, owners=("platform@acme.example",)))
     for layer in range(layers):
         ids = []
         for i in range(per_layer if layer < layers - 1 else tables - per_layer * (layers - 1)):
@@ -59,6 +61,8 @@ def synthetic_document(tables: int = 100_000, layers: int = 8, seed: int = 7) ->
             sources = {previous[(position * 31 + k * 977) % len(previous)] for k in range(rng.randint(1, 3))}
             if layer >= 2 and position % 5 == 0:
                 sources.add(rng.choice(layer_ids[layer - 2]))
+            if position % 97 == 0:
+                sources.add(HUB)  # a date dimension read all over the warehouse
             query_id = f"warehouse:sql/{table_id.split('.')[1]}/{table_id.split('.')[2]}.sql"
             path = query_id.split(":", 1)[1]
             queries.append(
@@ -76,7 +80,7 @@ def synthetic_document(tables: int = 100_000, layers: int = 8, seed: int = 7) ->
             edges.extend(Edge(source, table_id, (query_id,)) for source in sorted(sources))
     return LineageDocument(
         generated_at="2025-01-01T00:00:00+00:00",
-        generator={"lineage-dashboard": "bench", "sqlglot": "n/a"},
+        generator={"name": "lineage-dashboard", "version": "bench", "sqlglot": "n/a"},
         config_digest="bench",
         nodes=tuple(nodes),
         queries=tuple(queries),
@@ -90,8 +94,10 @@ class AppBenchResult:
     first_page_s: float
     search_p95_ms: float
     search_median_ms: float
+    search_warm_up_s: float
     graph_s: float
     graph_nodes: int
+    graph_total: int
 
     @property
     def ok(self) -> bool:
@@ -105,8 +111,9 @@ class AppBenchResult:
         return [
             f"app: first page ready ({self.tables:,} tables): {self.first_page_s:.2f} s (target < {TARGET_FIRST_PAGE_S:g} s)",
             f"app: search p95 over 200 queries: {self.search_p95_ms:.1f} ms "
-            f"(median {self.search_median_ms:.1f} ms, target < {TARGET_SEARCH_P95_MS:g} ms)",
-            f"app: capped neighborhood ({self.graph_nodes} nodes) computed + rendered: {self.graph_s:.3f} s "
+            f"(median {self.search_median_ms:.1f} ms, target < {TARGET_SEARCH_P95_MS:g} ms; "
+            f"typo vocabulary ready {self.search_warm_up_s:.2f} s after the first page, built in the background)",
+            f"app: capped neighborhood ({self.graph_nodes} of {self.graph_total:,} nodes) computed + rendered: {self.graph_s:.3f} s "
             f"(target < {TARGET_GRAPH_S:g} s)",
         ]
 
@@ -134,10 +141,10 @@ def _queries(document: LineageDocument, rng: random.Random) -> list[str]:
 
 def run_app_bench(tables: int = 100_000) -> AppBenchResult:
     # imported here so the figures include nothing but the work measured below
+    from lineage_core.graph import LineageGraph
     from lineage_core.render.pyvis_html import render_neighborhood
     from lineage_core.ui.loader import decode_loaded
-
-    from lineage_core.graph import LineageGraph
+    from lineage_core.ui.rows import counts
 
     document = synthetic_document(tables)
     with tempfile.TemporaryDirectory() as tmp:
@@ -146,8 +153,11 @@ def run_app_bench(tables: int = 100_000) -> AppBenchResult:
         del document
         started = time.perf_counter()
         loaded = decode_loaded(path.read_bytes(), str(path), "bench")
-        loaded.search_index.search("warm")  # the first page runs one search
+        counts(loaded.document, loaded.graph)  # what the home page shows
         first_page = time.perf_counter() - started
+    started = time.perf_counter()
+    loaded.search_index.warm()  # waits for the background build of the typo vocabulary
+    warm_up = time.perf_counter() - started
 
     rng = random.Random(11)
     timings = []
@@ -159,18 +169,19 @@ def run_app_bench(tables: int = 100_000) -> AppBenchResult:
     p95 = timings[int(len(timings) * 0.95) - 1]
 
     graph: LineageGraph = loaded.graph
-    center = graph.ids[len(graph.ids) // 2]
     started = time.perf_counter()
-    hood = graph.neighborhood(center, up=3, down=3, cap=150)
-    html = render_neighborhood(hood, graph.nodes, color_by="kind")
+    hood = graph.neighborhood(HUB, up=1, down=2, cap=150)  # thousands of nodes, capped
+    render_neighborhood(hood, graph.nodes, color_by="kind")
     graph_s = time.perf_counter() - started
     return AppBenchResult(
         tables=len(graph),
         first_page_s=first_page,
         search_p95_ms=p95,
         search_median_ms=statistics.median(timings),
+        search_warm_up_s=warm_up,
         graph_s=graph_s,
         graph_nodes=len(hood.nodes),
+        graph_total=hood.total,
     )
 
 

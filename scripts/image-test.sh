@@ -28,6 +28,7 @@ step() { printf '\n== %s\n' "$*"; }
 
 containers=()
 volume="lineage-image-test-$$"
+# shellcheck disable=SC2329  # called by the EXIT trap
 cleanup() {
   for c in "${containers[@]}"; do docker rm -f "$c" > /dev/null 2>&1 || true; done
   docker volume rm "$volume" > /dev/null 2>&1 || true

@@ -90,7 +90,7 @@ def closure(roots: list[Requirement]) -> dict[str, tuple[metadata.Distribution, 
 
 def render(roots: list[Requirement]) -> str:
     lines = []
-    for name, (dist, root) in sorted(closure(roots).items()):
+    for _name, (dist, root) in sorted(closure(roots).items()):
         line = f"{dist.metadata['Name']}=={dist.version}"
         if root is not None and root.marker is not None:
             line += f" ; {root.marker}"

@@ -134,3 +134,16 @@ def test_warm_build_reuses_the_document_and_notices_config_changes(tmp_path: Pat
     assert run(capsys, *args)[0] == 0
     nodes = {n["id"]: n for n in json.loads((tmp_path / "o.json").read_bytes())["nodes"]}
     assert nodes["p.d.t"]["owners"] == ["bob"]
+
+
+def test_demo_no_serve_writes_lineage_health_and_duckdb(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    code, stdout, _ = run(capsys, "demo", "--no-serve", "--out-dir", str(out))
+    assert code == 0
+    for name in ("lineage.json", "health.json", "warehouse.duckdb"):
+        assert (out / name).is_file(), f"{name} missing; printed:\n{stdout}"
+        assert str(out / name) in stdout
+    health = json.loads((out / "health.json").read_bytes())
+    statuses = {entry["status"] for entry in health["tables"].values()} if isinstance(health["tables"], dict) else {t["status"] for t in health["tables"]}
+    assert "late" in statuses or "stale" in statuses, "the demo must show a late table"
+    assert "on_time" in statuses and "upstream_late" in statuses

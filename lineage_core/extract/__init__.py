@@ -3,7 +3,7 @@
 ``table_lineage`` reads tables, ``column_lineage`` columns; see DESIGN.md "Extraction API".
 """
 
-from lineage_core.extract.columns import column_lineage
+from lineage_core.extract.columns import column_lineage, load_columns_schema
 from lineage_core.extract.model import (
     ColumnEdgeRef,
     ExtractIssue,
@@ -19,5 +19,6 @@ __all__ = [
     "TableLineage",
     "UnknownDialectError",
     "column_lineage",
+    "load_columns_schema",
     "table_lineage",
 ]

@@ -8,7 +8,7 @@ is always reported together with a parse issue.
 
 from __future__ import annotations
 
-from sqlglot.tokens import Token, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
 
 from lineage_core.extract.names import is_temp_name, normalize_part
 from lineage_core.extract.split import QUOTED, STRINGS, word
@@ -166,11 +166,10 @@ def extract(tokens: list[Token], dialect: str) -> Facts:
         elif tt == TokenType.R_PAREN:
             depth -= 1
             in_from = False
-        if w in ("INSERT", "UPSERT", "REPLACE") and (i == 0 or r.words[i - 1] in (")", "THEN")):
-            if (i + 1 < n and r.words[i + 1] in ("INTO", "OVERWRITE", "TABLE")) or i == 0:
-                i = _target_after(r, i + 1, facts)
-                continue
-        if (w in ("UPDATE", "MERGE", "TRUNCATE") and i == 0) or (w == "DELETE" and i == 0):
+        if w in ("INSERT", "UPSERT") or (w == "REPLACE" and i == 0):
+            i = _target_after(r, i + 1, facts)
+            continue
+        if w in ("UPDATE", "MERGE", "TRUNCATE", "DELETE") and i == 0:
             before = len(facts.targets)
             i = _target_after(r, i + 1, facts)
             if len(facts.targets) > before:
@@ -188,7 +187,7 @@ def extract(tokens: list[Token], dialect: str) -> Facts:
                 continue
             return facts  # CREATE FUNCTION / INDEX / …: not lineage
         if w == "INTO" and head in ("SELECT", "COPY", "WITH", "LOAD"):
-            i = _target_after(r, i + 1, facts, head == "SELECT" and False)
+            i = _target_after(r, i + 1, facts)
             continue
         if w == "TO" and head == "UNLOAD":
             if i + 1 < n and tokens[i + 1].token_type in STRINGS:

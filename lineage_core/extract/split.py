@@ -17,7 +17,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlglot.errors import TokenError
-from sqlglot.tokens import Token, Tokenizer, TokenType
+from sqlglot.tokenizer_core import Token, TokenType
+from sqlglot.tokens import Tokenizer
 
 from lineage_core.extract.names import dialect_of
 

@@ -148,9 +148,12 @@ def _lexical_cte(table: exp.Table) -> bool:
                 return True
         else:
             with_ = node.args.get("with_")
-            if isinstance(with_, exp.With) and with_ is not child:
-                if any(c.alias.lower() == name for c in with_.expressions):
-                    return True
+            if (
+                isinstance(with_, exp.With)
+                and with_ is not child
+                and any(c.alias.lower() == name for c in with_.expressions)
+            ):
+                return True
         child = node
         node = node.parent
     return False
@@ -226,7 +229,7 @@ def _add_target(facts: Facts, node: exp.Table | None, dialect: str, temp: bool =
 def analyze(stmt: exp.Expr, dialect: str) -> Facts:
     """What one parsed statement reads and writes."""
     facts = Facts(kind_of(stmt))
-    if isinstance(stmt, _NO_LINEAGE) or isinstance(stmt, exp.Command):
+    if isinstance(stmt, (_NO_LINEAGE, exp.Command)):
         return facts
     skip: set[int] = set()  # Table nodes that are not read
 

@@ -11,7 +11,7 @@ from typing import Any
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
 from sqlglot.parser import Parser
-from sqlglot.tokens import Token
+from sqlglot.tokenizer_core import Token
 
 from lineage_core.errors import LineageError
 from lineage_core.extract import fallback
@@ -72,6 +72,7 @@ class _Run:
         self.stmts: list[_Stmt] = []
         self.issues: list[ExtractIssue] = []
         self.resplits = 0
+        self.asts: list[exp.Expr] = []  # parsed statements, in order (for column lineage)
 
     # -- driving ---------------------------------------------------------------------------
     def text(self, text: str, line_offset: int, depth: int) -> None:
@@ -128,6 +129,7 @@ class _Run:
 
     def parsed(self, expressions: list[exp.Expr | None]) -> Facts:
         found = [e for e in expressions if e is not None]
+        self.asts.extend(found)
         if not found:
             return Facts("empty")
         facts = analyze(found[0], self.dialect)
@@ -270,16 +272,8 @@ def _assemble(run: _Run) -> TableLineage:
     )
 
 
-def table_lineage(
-    sql: str, dialect: str = "bigquery", vars: Mapping[str, Any] | None = None
-) -> TableLineage:
-    """Tables read (``sources``) and written (``targets``) by a SQL script.
-
-    Never raises on bad SQL: statements that do not parse become issues (and are read
-    leniently from their tokens); only :class:`LineageError` subclasses escape.
-    """
-    if vars is not None:
-        sql = render_sql(sql, vars)
+def parse_script(sql: str, dialect: str) -> _Run:
+    """Split and parse ``sql`` (never raises on bad SQL); the run keeps the parsed trees."""
     dialect = dialect or ""
     try:
         dialect_of(dialect)
@@ -294,4 +288,17 @@ def table_lineage(
         raise
     except Exception as exc:  # never let one file's SQL break a build
         run.issues.append(ExtractIssue("parse", None, f"{type(exc).__name__}: {exc}"))
-    return _assemble(run)
+    return run
+
+
+def table_lineage(
+    sql: str, dialect: str = "bigquery", vars: Mapping[str, Any] | None = None
+) -> TableLineage:
+    """Tables read (``sources``) and written (``targets``) by a SQL script.
+
+    Never raises on bad SQL: statements that do not parse become issues (and are read
+    leniently from their tokens); only :class:`LineageError` subclasses escape.
+    """
+    if vars is not None:
+        sql = render_sql(sql, vars)
+    return _assemble(parse_script(sql, dialect))

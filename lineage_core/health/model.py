@@ -83,7 +83,7 @@ class HealthDocument:
     schema_version: int = HEALTH_SCHEMA_VERSION
 
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(STATUSES, 0)
+        counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for table in self.tables:
             counts[table.status] += 1
         return counts

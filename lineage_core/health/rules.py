@@ -390,9 +390,28 @@ def _clean_loc(loc: Sequence[int | str]) -> list[int | str]:
     return out
 
 
-def _explain(error: ValidationError, path: str, tree: Any) -> str:
-    from lineage_core.config import _line_of
+def _line_of(tree: Any, loc: Sequence[int | str]) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (or of its nearest existing parent)."""
+    line: int | None = None
+    node = tree
+    for key in loc:
+        lc = getattr(node, "lc", None)
+        if lc is None:
+            break
+        try:
+            if isinstance(node, Mapping) and key in node:
+                line = lc.key(key)[0] + 1
+            elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+                line = lc.item(key)[0] + 1
+            else:
+                break
+            node = node[key]
+        except (KeyError, IndexError, TypeError, AttributeError):
+            break
+    return line
 
+
+def _explain(error: ValidationError, path: str, tree: Any) -> str:
     lines: list[str] = []
     for item in error.errors():
         loc = _clean_loc(item["loc"])
@@ -426,9 +445,8 @@ def health_settings(settings: Settings) -> HealthSettings:
         "config_path": path,
         "base_dir": settings.base_dir,
     }
-    notify = getattr(settings, "notify", None)
-    if notify:
-        raw["notify"] = dict(notify)
+    if settings.notify:
+        raw["notify"] = dict(settings.notify)
     return parse_health(raw, path, _yaml_tree(settings.config_path))
 
 
