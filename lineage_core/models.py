@@ -89,6 +89,8 @@ class Node:
 
     @property
     def dataset(self) -> str:
+        if self.kind in ("dashboard", "app", "job", "path"):
+            return ""  # ids like `connected_sheets:user/a@b.example` are not dotted names
         parts = self.id.split(".")
         return parts[-2] if len(parts) >= 2 else ""
 

@@ -38,6 +38,8 @@ class BuildOptions:
     max_file_bytes: int = 4 * 1024 * 1024
     progress: Progress | None = None
     generated_at: str | None = None
+    # Secrets for BI sources (API keys named in lineage.yaml); the CLI passes os.environ.
+    environ: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -110,6 +112,10 @@ class _Plan:
 
 
 def _plan(settings: Settings, options: BuildOptions) -> _Plan:
+    if has_consumer_sources(settings):
+        from lineage_core.discovery.consumers import validate
+
+        validate(settings)  # a typo in a BI source's options fails before any SQL is analyzed
     files = discover(settings)
     shard = None
     if options.shard_count is not None and options.shard_count > 1:
@@ -181,7 +187,7 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
         # Apps, dashboards and jobs read tables too; shard 0 collects them in a sharded build.
         from lineage_core.discovery.consumers import collect
 
-        consumers = collect(settings)
+        consumers = collect(settings, options.environ or {})
         extra_nodes = list(consumers.nodes)
         qualified.extend(consumers.results)
     return assemble(

@@ -129,6 +129,7 @@ def test_warm_build_reuses_the_document_and_notices_config_changes(tmp_path: Pat
     args = ["build", str(repo), "--config", str(config), "--out", str(tmp_path / "o.json"), "--cache-dir", str(tmp_path / "c")]
     assert run(capsys, *args)[0] == 0
     code, out, _ = run(capsys, *args)
+    assert code == 0
     assert "0 analyzed, 1 cached" in out
     config.write_text("tables:\n  - select: p.d.t\n    owners: [bob]\n")
     assert run(capsys, *args)[0] == 0

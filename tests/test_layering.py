@@ -15,10 +15,10 @@ RULES = {
     "streamlit": ("ui/",),
     "pyvis": ("render/",),
     "google.cloud.storage": ("store/gcs.py",),
-    "google.cloud.bigquery": ("health/probes/bigquery.py",),
-    "google.cloud": ("store/gcs.py", "health/probes/bigquery.py"),
-    "google.api_core": ("store/", "health/probes/bigquery.py"),
-    "google.auth": ("store/", "health/probes/bigquery.py"),
+    "google.cloud.bigquery": ("health/probes/bigquery.py", "discovery/consumers/bigquery_jobs.py"),
+    "google.cloud": ("store/gcs.py", "health/probes/bigquery.py", "discovery/consumers/bigquery_jobs.py"),
+    "google.api_core": ("store/", "health/probes/bigquery.py", "discovery/consumers/bigquery_jobs.py"),
+    "google.auth": ("store/", "health/probes/bigquery.py", "discovery/consumers/bigquery_jobs.py"),
     "sqlglot": ("extract/",),
 }
 

@@ -152,6 +152,7 @@ def run_build(args: argparse.Namespace) -> int:
                 schema=schema,
                 max_file_bytes=int(args.max_file_mb * 1024 * 1024) if args.max_file_mb else settings.max_file_bytes,
                 progress=progress,
+                environ=os.environ,
             ),
         )
     for warning in [*cache_warnings, *stats.warnings]:

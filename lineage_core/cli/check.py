@@ -122,7 +122,12 @@ def _build_errors(settings: Settings, args: argparse.Namespace) -> tuple[list[Er
     with progress_bar("checking SQL") as progress:
         document, _ = build(
             settings,
-            BuildOptions(jobs=args.jobs, cache_dir=None if args.no_cache else args.cache_dir, progress=progress),
+            BuildOptions(
+                jobs=args.jobs,
+                cache_dir=None if args.no_cache else args.cache_dir,
+                progress=progress,
+                environ=os.environ,
+            ),
         )
     return list(document.errors), len(document.queries)
 

@@ -181,7 +181,9 @@ def run_pr_diff(args: argparse.Namespace) -> int:
     with local_cache_dir(cache_dir, warnings) as local_cache, progress_bar("building both sides") as progress:
 
         def run(settings: Settings) -> LineageDocument:
-            document, stats = build(settings, BuildOptions(jobs=args.jobs, cache_dir=local_cache, progress=progress))
+            document, stats = build(
+                settings, BuildOptions(jobs=args.jobs, cache_dir=local_cache, progress=progress, environ=os.environ)
+            )
             warnings.extend(stats.warnings)
             return document
 

@@ -99,6 +99,12 @@ class _Run:
                 self.text(first.text, line_start - 1, depth + 1)
             return
         body = seg.text[first.start : last.end + 1]
+        lead = word(first)
+        if chunk.kind == "stmt" and lead in _FLOW_CONTROL:
+            # `RAISE USING MESSAGE = …`, `LEAVE`, `CONTINUE`…: flow control reads no table,
+            # unless a subquery computes its message; sqlglot does not parse these.
+            self._flow_control(seg, chunk, lead, line_start, line_end)
+            return
         try:
             if chunk.kind == "expr":
                 expression = dialect_of(self.dialect).parse("SELECT " + body)[0]
@@ -125,6 +131,24 @@ class _Run:
         except (SqlglotError, RecursionError, ValueError, TypeError, KeyError) as exc:
             self.fallback(seg, chunk, f"{type(exc).__name__}: {exc}", line_start)
             return
+        self.stmts.append(_Stmt(facts, line_start, line_end))
+
+    def _flow_control(self, seg: Segment, chunk: Chunk, lead: str, line_start: int, line_end: int) -> None:
+        toks = seg.tokens
+        facts = Facts(lead.lower())
+        selects = [k for k in range(chunk.start, chunk.end) if word(toks[k]) == "SELECT"]
+        if selects:
+            equals = next((k for k in range(chunk.start, chunk.end) if toks[k].text == "="), None)
+            start = equals + 1 if equals is not None else selects[0]
+            body = seg.text[toks[start].start : toks[chunk.end - 1].end + 1]
+            try:
+                expression = dialect_of(self.dialect).parse("SELECT " + body)[0]
+                if expression is not None:
+                    facts = analyze(expression, self.dialect)
+                    facts.kind = lead.lower()
+            except (SqlglotError, RecursionError, ValueError) as exc:
+                self.fallback(seg, chunk, _message(exc) if isinstance(exc, ParseError) else str(exc), line_start)
+                return
         self.stmts.append(_Stmt(facts, line_start, line_end))
 
     def parsed(self, expressions: list[exp.Expr | None]) -> Facts:
@@ -167,6 +191,8 @@ class _Run:
             _Stmt(facts, first.line + seg.line_offset, last.line + seg.line_offset)
         )
 
+
+_FLOW_CONTROL = frozenset({"RAISE", "LEAVE", "BREAK", "CONTINUE", "ITERATE"})
 
 _LOCAL = threading.local()
 

@@ -89,7 +89,7 @@ def _client(uri: str) -> Any:
     client = clients.get(key)
     if client is None:
         from google.auth import exceptions as auth_exceptions
-        from google.cloud import storage
+        from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]
 
         try:
             # project=None: object operations need no project, and ADC often has none
