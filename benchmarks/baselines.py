@@ -106,6 +106,23 @@ def render_repo(sql_dir: Path, config: Path, out_dir: Path) -> dict[str, Any]:
     return {"files": written, "render_failed": failed}
 
 
+def compiled_parse_time(sql_dir: Path, config: Path, *, runs: int = 5) -> float:
+    """The same single-process parse loop as :func:`parse_floor`, on the compiled sqlglot
+    (``sqlglotc``) of the project's own venv: what the compiled build buys."""
+    with tempfile.TemporaryDirectory(prefix="parse-compiled-") as tmp:
+        rendered = render_repo(Path(sql_dir), Path(config), Path(tmp) / "rendered")
+        listing = Path(tmp) / "files.json"
+        listing.write_text(json.dumps(rendered["files"]), encoding="utf-8")
+        proc = subprocess.run([sys.executable, "-c", _PARSE_LOOP, str(listing), str(runs)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"compiled parse failed: {proc.stderr[-2000:]}")
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    compiled = not result["parser"].endswith(".py")
+    print(f"  single-process parse on {'compiled (sqlglotc)' if compiled else 'PURE (sqlglotc missing)'} sqlglot:"
+          f" {result['median']:.2f}s", flush=True)
+    return float(result["median"])
+
+
 def parse_floor(sql_dir: Path, config: Path, *, runs: int = 5) -> float:
     """Seconds of a bare single-process pure-Python ``sqlglot.parse`` of the rendered files.
 

@@ -59,10 +59,6 @@ def task_key(task: FileTask) -> str:
     return h.hexdigest()
 
 
-def _encode(result: FileResult) -> dict[str, Any]:
-    return asdict(result)
-
-
 def _decode(raw: Mapping[str, Any]) -> FileResult:
     def parts_list(items: Any) -> tuple[tuple[str, ...], ...]:
         return tuple(tuple(str(p) for p in item) for item in items)
@@ -134,7 +130,8 @@ class BuildCache:
         return result
 
     def put(self, key: str, result: FileResult) -> None:
-        self._used[key] = _encode(result)
+        if self.path is not None:  # orjson serializes the dataclass itself when saving
+            self._used[key] = result
 
     def save(self) -> None:
         if self.path is None:

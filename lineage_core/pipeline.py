@@ -71,7 +71,7 @@ def _read(sql_file: SqlFile) -> bytes | ErrorRecord:
 
 def _chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
     # Several chunks per worker balance uneven file sizes; order is restored afterwards.
-    size = max(1, min(64, len(tasks) // (jobs * 4) or 1))
+    size = max(1, min(32, len(tasks) // (jobs * 8) or 1))
     return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
 
 

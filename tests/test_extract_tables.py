@@ -294,3 +294,10 @@ def test_corpus_tables_exact_match() -> None:
         if "exact_case" in case:
             assert sorted(map(str, got.sources)) == case["exact_case"]["sources"], case["id"]
     assert exact / len(cases) >= 0.98, misses
+
+
+def test_statement_sqlglot_cannot_read_is_flagged_not_guessed_silently() -> None:
+    got = table_lineage("CREATE TEMP TABLE s AS\nSELEC a FROM d.src;\nINSERT INTO d.t SELECT * FROM s", "bigquery")
+    assert {str(t) for t in got.sources} == {"d.src"} and {str(t) for t in got.targets} == {"d.t"}
+    assert [(i.kind, i.line) for i in got.issues] == [("unresolved", 1)]
+    assert "typo" in got.issues[0].message

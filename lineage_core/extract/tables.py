@@ -45,6 +45,11 @@ COMMAND_WITH_LINEAGE = frozenset(
 )
 
 
+_NORMALLY_PARSED = frozenset(
+    "command:" + word for word in ("insert", "update", "delete", "merge", "create", "with", "select", "replace")
+)
+
+
 class _QuietCommandFallback(logging.Filter):
     """sqlglot warns once per unsupported statement; the extractor handles those itself."""
 
@@ -123,6 +128,16 @@ class _Run:
                 )
             if facts.kind in COMMAND_WITH_LINEAGE:
                 # sqlglot kept this statement as an opaque command: read it from tokens
+                if facts.kind in _NORMALLY_PARSED:
+                    # sqlglot parses these kinds; a fallback means unsupported syntax or a typo
+                    self.issues.append(
+                        ExtractIssue(
+                            "unresolved",
+                            line_start,
+                            f"statement not fully understood (unsupported syntax or a typo); "
+                            f"tables read from its tokens: {_snippet(seg, chunk)}",
+                        )
+                    )
                 facts = fallback.extract(toks[chunk.start : chunk.end], self.dialect)
         except ParseError as exc:
             if not self.resplit(seg, chunk, exc, depth):
