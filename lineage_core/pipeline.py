@@ -75,8 +75,39 @@ def _chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
     return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
 
 
+def _warm_worker() -> None:
+    """Worker start-up: import the parser while the parent is still reading files."""
+    import lineage_core.extract
+    import lineage_core.templating  # noqa: F401
+
+
+def _started() -> None:
+    """A no-op task: submitting it makes the pool fork its workers now."""
+
+
+class WorkerPool:
+    """A process pool started early on cold builds, so workers import sqlglot while the parent
+    discovers, reads and hashes the files; never started when the cache may answer."""
+
+    def __init__(self, jobs: int) -> None:
+        from concurrent.futures import ProcessPoolExecutor
+
+        self.jobs = jobs
+        self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker)
+        for _ in range(jobs):
+            self.executor.submit(_started)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True, cancel_futures=True)
+
+
 def _analyze_all(
-    tasks: Sequence[FileTask], jobs: int, progress: Progress | None, done: int, total: int
+    tasks: Sequence[FileTask],
+    jobs: int,
+    progress: Progress | None,
+    done: int,
+    total: int,
+    pool: WorkerPool | None = None,
 ) -> list[FileResult]:
     if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
         results = []
@@ -86,18 +117,29 @@ def _analyze_all(
             if progress:
                 progress(done, total)
         return results
-    from concurrent.futures import ProcessPoolExecutor
-
-    import lineage_core.extract  # noqa: F401  - imported once here, inherited by forked workers
-
+    owned = pool is None
+    if pool is None:
+        pool = WorkerPool(jobs)
     results = []
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for chunk_results in pool.map(analyze_many, _chunks(tasks, jobs)):
+    try:
+        for chunk_results in pool.executor.map(analyze_many, _chunks(tasks, jobs)):
             results.extend(chunk_results)
             done += len(chunk_results)
             if progress:
                 progress(done, total)
+    finally:
+        if owned:
+            pool.close()
     return results
+
+
+def _early_pool(options: BuildOptions, files: int) -> WorkerPool | None:
+    """Start workers before reading files when this is surely a cold build with many files."""
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs <= 1 or files < PARALLEL_THRESHOLD:
+        return None
+    cold = options.cache_dir is None or not os.path.exists(os.path.join(options.cache_dir, "build-cache.json"))
+    return WorkerPool(jobs) if cold else None
 
 
 @dataclass
@@ -109,6 +151,12 @@ class _Plan:
     keys: list[str]
     cache: BuildCache
     stats: BuildStats
+    pool: WorkerPool | None = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
+            self.pool = None
 
 
 def _plan(settings: Settings, options: BuildOptions) -> _Plan:
@@ -126,7 +174,7 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
         shard = (0, 1)
     stats = BuildStats(files=len(files))
     cache = BuildCache(Path(options.cache_dir) / "build-cache.json" if options.cache_dir else None)
-    plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats)
+    plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats, _early_pool(options, len(files)))
     for position, sql_file in enumerate(files):
         content = _read(sql_file)
         if isinstance(content, ErrorRecord):
@@ -173,7 +221,7 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
     stats.analyzed = len(misses)
     jobs = options.jobs or os.cpu_count() or 1
     done = len(plan.files) - len(misses)
-    fresh = _analyze_all([task for _, _, task in misses], jobs, options.progress, done, len(plan.files))
+    fresh = _analyze_all([task for _, _, task in misses], jobs, options.progress, done, len(plan.files), plan.pool)
     for (position, key, _), result in zip(misses, fresh, strict=True):
         plan.slots[position] = result
         cache.put(key, result)
@@ -208,7 +256,10 @@ def has_consumer_sources(settings: Settings) -> bool:
 def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[LineageDocument, BuildStats]:
     """Discover, analyze (in parallel, through the cache) and assemble the lineage document."""
     plan = _plan(settings, options)
-    return _finish(settings, options, plan), plan.stats
+    try:
+        return _finish(settings, options, plan), plan.stats
+    finally:
+        plan.close()
 
 
 def _memo_key(settings: Settings, options: BuildOptions, plan: _Plan) -> str:
@@ -229,6 +280,13 @@ def build_serialized(
     assembled, so a warm build costs little more than reading and hashing the files.
     """
     plan = _plan(settings, options)
+    try:
+        return _serialize(settings, options, plan)
+    finally:
+        plan.close()
+
+
+def _serialize(settings: Settings, options: BuildOptions, plan: _Plan) -> tuple[bytes, DocumentSummary, BuildStats]:
     memo = DocumentMemo(Path(options.cache_dir)) if options.cache_dir else None
     key = _memo_key(settings, options, plan)
     if memo is not None and not has_consumer_sources(settings):

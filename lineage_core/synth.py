@@ -57,20 +57,84 @@ def _pick_inputs(candidates: list[SynthTable], weights: list[float], k: int, rng
     return list(chosen.values())
 
 
+def _columns(rng: random.Random, inputs: list[SynthTable]) -> list[str]:
+    """A select list like real transformation SQL: casts, COALESCE, CASE, string clean-up."""
+    shapes = (
+        "t0.col_{j} AS col_{j}",
+        "COALESCE(t{k}.col_{j}, 0) AS col_{j}",
+        "SAFE_CAST(t0.col_{j} AS NUMERIC) AS col_{j}",
+        "TRIM(LOWER(t{k}.col_{j})) AS col_{j}",
+        "CASE WHEN t0.col_{j} > 100 THEN 'high' WHEN t0.col_{j} > 10 THEN 'mid' ELSE 'low' END AS col_{j}_band",
+        "DATE_TRUNC(DATE(t0.updated_at), MONTH) AS col_{j}_month",
+        "IFNULL(t{k}.col_{j}, t0.col_{j}) AS col_{j}",
+    )
+    return [
+        rng.choice(shapes).format(j=j, k=rng.randrange(len(inputs)))
+        for j in range(rng.randint(8, 24))
+    ]
+
+
+def _query(inputs: list[SynthTable], rng: random.Random) -> str:
+    """A CTE chain — filter, aggregate, rank — over ``inputs``: 40–80 lines, like real files."""
+    cols = ",\n    ".join(_columns(rng, inputs))
+    joins = "\n  ".join(
+        f"LEFT JOIN {t.ref} AS t{i}\n    ON t{i}.id = t0.id AND t{i}.dt = t0.dt" for i, t in enumerate(inputs[1:], start=1)
+    )
+    return f"""WITH source_rows AS (
+  SELECT
+    t0.id,
+    t0.dt,
+    {cols},
+    CURRENT_TIMESTAMP() AS loaded_at
+  FROM {inputs[0].ref} AS t0
+  {joins}
+  WHERE t0.dt = '{{{{ ds }}}}'
+    AND t0.id IS NOT NULL
+),
+aggregated AS (
+  SELECT
+    id,
+    dt,
+    COUNT(*) AS row_count,
+    SUM(SAFE_CAST(col_0 AS NUMERIC)) AS total_col_0,
+    APPROX_COUNT_DISTINCT(col_1) AS distinct_col_1,
+    ARRAY_AGG(STRUCT(col_2, loaded_at) ORDER BY loaded_at DESC LIMIT 5) AS recent,
+    MAX(loaded_at) AS loaded_at
+  FROM source_rows
+  GROUP BY id, dt
+),
+ranked AS (
+  SELECT
+    *,
+    ROW_NUMBER() OVER (PARTITION BY id ORDER BY loaded_at DESC) AS rn,
+    LAG(total_col_0) OVER (PARTITION BY id ORDER BY dt) AS previous_total
+  FROM aggregated
+)
+SELECT
+  id,
+  dt,
+  row_count,
+  total_col_0,
+  total_col_0 - IFNULL(previous_total, 0) AS change_col_0,
+  distinct_col_1,
+  recent,
+  loaded_at
+FROM ranked
+WHERE rn = 1"""
+
+
 def _sql(target: SynthTable, inputs: list[SynthTable], style: int, rng: random.Random) -> str:
-    cols = ", ".join(f"t0.col_{j}" for j in range(rng.randint(3, 12)))
-    joins = "\n".join(f"LEFT JOIN {t.ref} AS t{i} ON t{i}.id = t0.id" for i, t in enumerate(inputs[1:], start=1))
-    base = f"SELECT {cols}, CURRENT_TIMESTAMP() AS loaded_at\nFROM {inputs[0].ref} AS t0\n{joins}\nWHERE t0.dt = '{{{{ ds }}}}'"
-    header = f"-- {target.dataset}.{target.name}: generated for benchmarks (reads {len(inputs)} tables)\n"
+    base = _query(inputs, rng)
+    header = (
+        f"-- {target.dataset}.{target.name}: generated for benchmarks (reads {len(inputs)} tables)\n"
+        f"-- owner: team-{target.name.split('_')[1]}; schedule: daily\n"
+    )
     if style == 0:
-        return (
-            header
-            + f"CREATE OR REPLACE TABLE {target.ref} AS\nWITH recent AS (\n{base}\n)\nSELECT * FROM recent\nQUALIFY ROW_NUMBER() OVER (PARTITION BY col_0 ORDER BY loaded_at DESC) = 1;\n"
-        )
+        return header + f"CREATE OR REPLACE TABLE {target.ref}\nPARTITION BY dt\nCLUSTER BY id AS\n{base};\n"
     if style == 1:
         return header + (
-            f"MERGE {target.ref} AS t\nUSING (\n{base}\n) AS s\nON t.col_0 = s.col_0\n"
-            "WHEN MATCHED THEN UPDATE SET t.loaded_at = s.loaded_at\n"
+            f"MERGE {target.ref} AS t\nUSING (\n{base}\n) AS s\nON t.id = s.id AND t.dt = s.dt\n"
+            "WHEN MATCHED THEN UPDATE SET t.row_count = s.row_count, t.loaded_at = s.loaded_at\n"
             "WHEN NOT MATCHED THEN INSERT ROW;\n"
         )
     if style == 2:
@@ -78,13 +142,10 @@ def _sql(target: SynthTable, inputs: list[SynthTable], style: int, rng: random.R
             "DECLARE run_date DATE DEFAULT DATE('{{ ds }}');\n"
             f"CREATE TEMP TABLE staged AS\n{base};\n"
             f"DELETE FROM {target.ref} WHERE dt = run_date;\n"
-            f"INSERT INTO {target.ref} (col_0, loaded_at)\nSELECT col_0, loaded_at FROM staged;\n"
+            f"INSERT INTO {target.ref} (id, dt, row_count, loaded_at)\nSELECT id, dt, row_count, loaded_at FROM staged;\n"
         )
     parts = "\nUNION ALL\n".join(
-        f"SELECT '{{{{ country }}}}' AS country, * FROM {inputs[0].ref} WHERE country = '{{{{ country }}}}'".replace(
-            "{{ country }}", c
-        )
-        for c in ("jp", "us", "de")
+        f"SELECT '{c}' AS country, * FROM {inputs[0].ref} WHERE country = '{c}'" for c in ("jp", "us", "de")
     )
     return header + (
         "{% if params.env == 'prod' %}\n"

@@ -177,23 +177,20 @@ def test_thousand_nodes_settle_in_seconds(browser: Any) -> None:
     assert settled < 10, f"1,000 nodes took {settled:.1f} s to settle"
 
 
-def _demo_document(tmp_path: Path) -> Path | None:
-    """The bundled example built by `lineage build`, for realistic screenshots (None if it cannot be)."""
-    out = tmp_path / "demo" / "lineage.json"
-    command = [
-        sys.executable, "-m", "lineage_core.cli.main", "build", "examples/warehouse",
-        "--config", "examples/warehouse/lineage.yaml", "--out", str(out),
-    ]  # fmt: skip
-    try:
-        subprocess.run(command, cwd=REPO, capture_output=True, timeout=300, check=False)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return out if out.exists() else None
+def _demo_documents(tmp_path: Path) -> Path:
+    """`lineage demo --no-serve`: the bundled example's lineage and health documents."""
+    out = tmp_path / "demo"
+    command = [sys.executable, "-m", "lineage_core.cli.main", "demo", "--no-serve", "--out-dir", str(out)]
+    proc = subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert (out / "lineage.json").exists() and (out / "health.json").exists()
+    return out
 
 
-def test_screenshots_of_every_page(browser: Any, tmp_path: Path, lineage_file: Path) -> None:
-    """Saves docs/screenshots/*.png from the demo warehouse (or the test document)."""
-    document = _demo_document(tmp_path) or lineage_file
+def test_screenshots_of_every_page(browser: Any, tmp_path: Path) -> None:
+    """Saves docs/screenshots/*.png from the pages of the demo (what `make demo` serves)."""
+    demo = _demo_documents(tmp_path)
+    document = demo / "lineage.json"
     from lineage_core.artifact import loads_document
     from lineage_core.graph import LineageGraph
 
@@ -209,8 +206,9 @@ def test_screenshots_of_every_page(browser: Any, tmp_path: Path, lineage_file: P
         "table": (f"/Table?table={focus}&depth=3", "downstream in total"),
         "graph": (f"/Lineage_graph?table={focus}&up=2&down=2", "nodes shown"),
         "errors": ("/Errors_and_coverage", "Coverage per source"),
+        "health": ("/Data_health?problems=1", "Root causes"),
     }
-    with running_app(document, tmp_path) as running:
+    with running_app(document, tmp_path, HEALTH_URI=str(demo / "health.json")) as running:
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         for name, (path, marker) in shots.items():
