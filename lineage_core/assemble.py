@@ -165,8 +165,8 @@ def assemble(
     extra = {n.id: n for n in extra_nodes}
     nodes = {n: Node(n, _node_kind(n, written, views)) for n in sorted(mentioned) if n not in extra}
     nodes.update(extra)
-    graph = LineageGraph(sorted(nodes), sorted(edge_queries), nodes=nodes)
-    if settings.tables:
+    if settings.tables:  # selectors such as `+t` need the graph; nothing else here does
+        graph = LineageGraph(sorted(nodes), sorted(edge_queries), nodes=nodes)
         nodes = _apply_table_settings(nodes, graph, settings)
     errors = tuple(
         sorted(

@@ -59,10 +59,15 @@ def task_key(task: FileTask) -> str:
     return h.hexdigest()
 
 
-def _decode(raw: Mapping[str, Any]) -> FileResult:
-    def parts_list(items: Any) -> tuple[tuple[str, ...], ...]:
-        return tuple(tuple(str(p) for p in item) for item in items)
+def _parts_list(items: Any) -> tuple[tuple[str, ...], ...]:
+    # orjson already gives lists of str; one check per name instead of a str() per part
+    parts = tuple(map(tuple, items))
+    if not all(isinstance(name[0], str) for name in parts if name):
+        raise TypeError("table name parts must be strings")
+    return parts
 
+
+def _decode(raw: Mapping[str, Any]) -> FileResult:
     return FileResult(
         file_id=str(raw["file_id"]),
         source=str(raw["source"]),
@@ -70,12 +75,12 @@ def _decode(raw: Mapping[str, Any]) -> FileResult:
         path=str(raw["path"]),
         line_end=int(raw["line_end"]),
         digest=str(raw["digest"]),
-        sources=parts_list(raw["sources"]),
-        targets=parts_list(raw["targets"]),
-        views=parts_list(raw["views"]),
+        sources=_parts_list(raw["sources"]),
+        targets=_parts_list(raw["targets"]),
+        views=_parts_list(raw["views"]),
         edges=tuple((tuple(s), tuple(t)) for s, t in raw["edges"]),
         errors=tuple(ErrorRecord(**e) for e in raw["errors"]),
-        columns=tuple((str(s), str(t)) for s, t in raw["columns"]),
+        columns=tuple((s, t) for s, t in raw["columns"]),
     )
 
 

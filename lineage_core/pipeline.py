@@ -210,26 +210,49 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
     cache.has("")  # load now, so a warning about an unreadable cache is reported
     if cache.warning:
         stats.warnings.append(cache.warning)
-    misses: list[tuple[int, str, FileTask]] = []
-    for position, key, task in plan.pending:
+    jobs = options.jobs or os.cpu_count() or 1
+    misses = [(position, key, task) for position, key, task in plan.pending if not cache.has(key)]
+    hits = [(position, key, task) for position, key, task in plan.pending if cache.has(key)]
+    # Hand the changed files to workers first: they import sqlglot and parse while this
+    # process decodes the cached results of the unchanged ones (the one-changed-file case).
+    background = None
+    if misses and jobs > 1 and (len(misses) >= PARALLEL_THRESHOLD or len(hits) >= PARALLEL_THRESHOLD):
+        chunks = _chunks([task for _, _, task in misses], jobs)
+        if plan.pool is None:
+            plan.pool = WorkerPool(min(jobs, len(chunks)))
+        background = plan.pool.executor.map(analyze_many, chunks)
+    labels_by_source = {s.name: dict(s.labels) for s in settings.sources}
+    qualified_slots: list[QueryResult | None] = [None] * len(plan.slots)
+    for position, key, task in hits:
         hit = cache.get(key, task)
         if hit is not None:
             plan.slots[position] = hit
-        else:
+            qualified_slots[position] = qualify_result(hit, settings, labels_by_source.get(hit.source, {}))
+        else:  # an entry that does not decode is never served: analyze the file again
             misses.append((position, key, task))
     stats.cached = cache.hits
     stats.analyzed = len(misses)
-    jobs = options.jobs or os.cpu_count() or 1
     done = len(plan.files) - len(misses)
-    fresh = _analyze_all([task for _, _, task in misses], jobs, options.progress, done, len(plan.files), plan.pool)
+    fresh: list[FileResult] = []
+    if background is not None:
+        for chunk_results in background:
+            fresh.extend(chunk_results)
+            done += len(chunk_results)
+            if options.progress:
+                options.progress(done, len(plan.files))
+    late = [task for _, _, task in misses[len(fresh) :]]
+    fresh.extend(_analyze_all(late, jobs, options.progress, done, len(plan.files), plan.pool))
     for (position, key, _), result in zip(misses, fresh, strict=True):
         plan.slots[position] = result
         cache.put(key, result)
     if misses or cache.hits != len(plan.files):
         cache.save()
     results = [r for r in plan.slots if r is not None]
-    labels_by_source = {s.name: dict(s.labels) for s in settings.sources}
-    qualified: list[QueryResult] = [qualify_result(r, settings, labels_by_source.get(r.source, {})) for r in results]
+    qualified: list[QueryResult] = [
+        q if q is not None else qualify_result(r, settings, labels_by_source.get(r.source, {}))
+        for r, q in zip(plan.slots, qualified_slots, strict=True)
+        if r is not None
+    ]
     extra_nodes: list[Node] = []
     if has_consumer_sources(settings) and (plan.shard is None or plan.shard[0] == 0):
         # Apps, dashboards and jobs read tables too; shard 0 collects them in a sharded build.

@@ -148,3 +148,43 @@ def test_demo_no_serve_writes_lineage_health_and_duckdb(tmp_path: Path, capsys: 
     statuses = {entry["status"] for entry in health["tables"].values()} if isinstance(health["tables"], dict) else {t["status"] for t in health["tables"]}
     assert "late" in statuses or "stale" in statuses, "the demo must show a late table"
     assert "on_time" in statuses and "upstream_late" in statuses
+
+
+def test_column_lineage_in_the_document_and_up_down_on_columns(example_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "cols.json"
+    code, _, _ = run(capsys, "build", "--config", str(example_dir / "lineage.yaml"), "--out", str(out), "--columns", "--no-cache")
+    assert code == 0
+    columns = json.loads(out.read_bytes())["columns"]
+    assert ("acme-analytics.raw.orders.order_id", "acme-analytics.staging.stg_orders.order_id") in {(c["source"], c["target"]) for c in columns}
+    code, stdout, _ = run(capsys, "down", "raw.orders.order_id", "--lineage", str(out), "--format", "json")
+    reached = {r["table"]: r["depth"] for r in json.loads(stdout)}
+    assert code == 0 and reached["acme-analytics.staging.stg_orders.order_id"] == 1
+    code, stdout, _ = run(capsys, "up", "acme-analytics.marts.fct_orders.order_id", "--lineage", str(out), "--format", "json")
+    assert "acme-analytics.raw.orders.order_id" in {r["table"] for r in json.loads(stdout)}
+
+
+def test_columns_schema_from_an_information_schema_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "a.sql").write_text("INSERT INTO p.d.t SELECT * FROM p.d.s")
+    schema = tmp_path / "columns.json"
+    schema.write_text(json.dumps([
+        {"table_catalog": "p", "table_schema": "d", "table_name": "s", "column_name": "id"},
+        {"table_catalog": "p", "table_schema": "d", "table_name": "s", "column_name": "amount"},
+    ]))
+    out = tmp_path / "o.json"
+    assert run(capsys, "build", str(tmp_path / "sql"), "--out", str(out), "--schema", str(schema), "--no-cache")[0] == 0
+    pairs = {(c["source"], c["target"]) for c in json.loads(out.read_bytes())["columns"]}
+    assert pairs == {("p.d.s.id", "p.d.t.id"), ("p.d.s.amount", "p.d.t.amount")}
+
+
+def test_columns_schema_from_the_config(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "sql").mkdir()
+    (tmp_path / "sql" / "a.sql").write_text("INSERT INTO p.d.t SELECT * FROM p.d.s")
+    (tmp_path / "columns.json").write_text(json.dumps([{"table_catalog": "p", "table_schema": "d", "table_name": "s", "column_name": "id"}]))
+    (tmp_path / "lineage.yaml").write_text("columns_schema: columns.json\nsources:\n  - path: sql\n")
+    out = tmp_path / "o.json"
+    assert run(capsys, "build", "--config", str(tmp_path / "lineage.yaml"), "--out", str(out), "--no-cache")[0] == 0
+    assert [(c["source"], c["target"]) for c in json.loads(out.read_bytes())["columns"]] == [("p.d.s.id", "p.d.t.id")]
+    (tmp_path / "columns.json").write_text("{broken")
+    code, _, err = run(capsys, "build", "--config", str(tmp_path / "lineage.yaml"), "--out", str(out), "--no-cache")
+    assert code in (1, 2) and "columns.json" in err

@@ -130,10 +130,15 @@ def run_build(args: argparse.Namespace) -> int:
     index, count = _shard_args(args)
     out = args.out.replace("{index}", str(index or 0))
     schema = None
-    if args.schema:
+    schema_path = args.schema
+    if schema_path is None and settings.columns_schema:
+        # relative to lineage.yaml, like every other path in it
+        config_dir = os.path.dirname(settings.config_path or "")
+        schema_path = os.path.join(config_dir, settings.columns_schema)
+    if schema_path:
         from lineage_core.extract import load_columns_schema
 
-        schema = load_columns_schema(args.schema)
+        schema = load_columns_schema(schema_path)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     expected = _generation_now(out)  # a writer that publishes after this point is detected
