@@ -38,7 +38,7 @@ class BuildOptions:
     max_file_bytes: int = 4 * 1024 * 1024
     progress: Progress | None = None
     generated_at: str | None = None
-    # Secrets for BI sources (API keys named in lineage.yaml); the CLI passes os.environ.
+    # Secrets for BI sources (API keys named in lineage.yaml); the CLI passes its environment.
     environ: Mapping[str, str] | None = None
 
 
