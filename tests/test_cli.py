@@ -188,3 +188,17 @@ def test_columns_schema_from_the_config(tmp_path: Path, capsys: pytest.CaptureFi
     (tmp_path / "columns.json").write_text("{broken")
     code, _, err = run(capsys, "build", "--config", str(tmp_path / "lineage.yaml"), "--out", str(out), "--no-cache")
     assert code in (1, 2) and "columns.json" in err
+
+
+def test_columns_learnt_from_the_previous_document_expand_star(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    (sql / "a.sql").write_text("INSERT INTO p.d.mid SELECT id, amount FROM p.d.src")
+    (sql / "b.sql").write_text("INSERT INTO p.d.out SELECT * FROM p.d.mid")
+    out = tmp_path / "o.json"
+    assert run(capsys, "build", str(sql), "--out", str(out), "--columns", "--no-cache")[0] == 0
+    first = {(c["source"], c["target"]) for c in json.loads(out.read_bytes())["columns"]}
+    assert ("p.d.mid.id", "p.d.out.id") not in first  # `*` of p.d.mid is unknown at first
+    assert run(capsys, "build", str(sql), "--out", str(out), "--columns", "--no-cache")[0] == 0
+    second = {(c["source"], c["target"]) for c in json.loads(out.read_bytes())["columns"]}
+    assert {("p.d.mid.id", "p.d.out.id"), ("p.d.mid.amount", "p.d.out.amount")} <= second

@@ -10,6 +10,7 @@ from typing import Any
 
 from lineage_core.cli.common import add_config_option, progress_bar, settings_from
 from lineage_core.errors import UsageError
+from lineage_core.known_columns import merge_schemas
 from lineage_core.models import LineageDocument
 
 DEFAULT_OUT = "build/lineage.json"
@@ -118,6 +119,19 @@ def _generation_now(uri: str) -> str | None:
     return found.generation if found else None
 
 
+def _previous_columns(uri: str) -> dict[str, list[str]] | None:
+    """Columns the last published document knows: they expand `*` where no export says more."""
+    from lineage_core.artifact import loads_document
+    from lineage_core.errors import DocumentError
+    from lineage_core.known_columns import schema_from_document
+    from lineage_core.store import StoreError, read_bytes
+
+    try:
+        return schema_from_document(loads_document(read_bytes(uri).data))
+    except (StoreError, DocumentError):
+        return None  # no previous document (or an unreadable one): nothing learnt
+
+
 def run_build(args: argparse.Namespace) -> int:
     from lineage_core.pipeline import BuildOptions, build_serialized
     from lineage_core.remote_cache import local_cache_dir
@@ -139,6 +153,8 @@ def run_build(args: argparse.Namespace) -> int:
         from lineage_core.extract import load_columns_schema
 
         schema = load_columns_schema(schema_path)
+    if args.columns or schema is not None:
+        schema = merge_schemas(schema, _previous_columns(out))
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be at least 1")
     expected = _generation_now(out)  # a writer that publishes after this point is detected
