@@ -17,7 +17,7 @@ from lineage_core.cli.common import (
 )
 from lineage_core.errors import UsageError
 from lineage_core.graph import LineageGraph
-from lineage_core.models import LineageDocument
+from lineage_core.models import LineageDocument, Node
 
 
 def register(sub: Any) -> None:
@@ -28,6 +28,7 @@ def register(sub: Any) -> None:
         p = sub.add_parser(name, help=text)
         p.add_argument("table", metavar="TABLE", help="table id; a unique suffix such as marts.orders works")
         p.add_argument("--depth", type=int, default=None, metavar="N", help="hops to follow (default: all)")
+        _add_label_option(p)
         add_lineage_option(p)
         add_format_option(p)
         p.set_defaults(func=run_walk, direction=direction)
@@ -35,6 +36,7 @@ def register(sub: Any) -> None:
     s = sub.add_parser("search", help="fuzzy search over tables, datasets, labels, owners and file paths")
     s.add_argument("query", metavar="QUERY")
     s.add_argument("--limit", type=int, default=20)
+    _add_label_option(s)
     add_lineage_option(s)
     add_format_option(s)
     s.set_defaults(func=run_search)
@@ -45,6 +47,39 @@ def register(sub: Any) -> None:
     add_config_option(q)
     add_format_option(q)
     q.set_defaults(func=run_sql)
+
+
+def _add_label_option(parser: Any) -> None:
+    parser.add_argument(
+        "-l", "--label", action="append", default=[], metavar="KEY=VALUE",
+        help="only rows whose node has this label (repeatable: all must match; KEY alone: any value)",
+    )
+
+
+def _label_filter(items: list[str]) -> dict[str, str | None]:
+    """``["team=growth", "pii"]`` → ``{"team": "growth", "pii": None}`` (None: any value)."""
+    wanted: dict[str, str | None] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not key:
+            raise UsageError(f"--label '{item}': expected KEY=VALUE")
+        if key in wanted and wanted[key] != (value.strip() if sep else None):
+            raise UsageError(f"--label {key} is given twice with different values (labels are ANDed)")
+        wanted[key] = value.strip() if sep else None
+    return wanted
+
+
+def _has_labels(node: Node | None, wanted: dict[str, str | None]) -> bool:
+    if not wanted:
+        return True
+    if node is None:
+        return False
+    return all(key in node.labels and (value is None or node.labels[key] == value) for key, value in wanted.items())
+
+
+def _labels_text(node: Node | None) -> str:
+    return ", ".join(f"{k}={v}" for k, v in sorted(node.labels.items())) if node is not None else ""
 
 
 def _resolve(graph: LineageGraph, name: str, what: str = "table") -> str:
@@ -71,10 +106,15 @@ def _walk_graph(document: LineageDocument, name: str) -> tuple[LineageGraph, str
 def run_walk(args: argparse.Namespace) -> int:
     if args.depth is not None and args.depth < 1:
         raise UsageError("--depth must be at least 1")
+    wanted = _label_filter(args.label)
     document = load_document(lineage_uri(args))
     graph, start = _walk_graph(document, args.table)
     reached = graph.downstream(start, args.depth) if args.direction == "down" else graph.upstream(start, args.depth)
-    nodes = graph.nodes
+    nodes = {n.id: n for n in document.nodes}
+
+    def node_of(node_id: str) -> Node | None:  # a column's labels are its table's
+        return nodes.get(node_id) or nodes.get(node_id.rpartition(".")[0])
+
     rows = [
         {
             "table": r.id,
@@ -82,21 +122,39 @@ def run_walk(args: argparse.Namespace) -> int:
             "kind": nodes[r.id].kind if r.id in nodes else "column",
             "owners": ", ".join(nodes[r.id].owners) if r.id in nodes else "",
             "via": tuple(r.path) if args.direction == "down" else tuple(reversed(r.path)),
+            **({"labels": _labels_text(node_of(r.id))} if wanted else {}),
         }
         for r in reached
+        if _has_labels(node_of(r.id), wanted)
     ]
     if args.format == "table":
         arrow = "consumers of" if args.direction == "down" else "sources of"
-        print(f"{len(rows)} {arrow} {start}" + (f" (depth ≤ {args.depth})" if args.depth else ""))
-    emit(rows, ["table", "depth", "kind", "owners", "via"], args.format)
+        labelled = " with " + " and ".join(args.label) if wanted else ""
+        print(f"{len(rows)} {arrow} {start}{labelled}" + (f" (depth ≤ {args.depth})" if args.depth else ""))
+    emit(rows, ["table", "depth", "kind", "owners", "via", *(["labels"] if wanted else [])], args.format)
     return 0
 
 
 def run_search(args: argparse.Namespace) -> int:
     from lineage_core.search import SearchIndex
 
+    wanted = _label_filter(args.label)
     document = load_document(lineage_uri(args))
     graph = LineageGraph.from_document(document)
+    nodes = {n.id: n for n in document.nodes}
+    if wanted:  # search only among the labelled nodes, so --limit counts rows that are shown
+        import dataclasses
+
+        keep = {n for n, node in nodes.items() if _has_labels(node, wanted)}
+        document = dataclasses.replace(
+            document,
+            nodes=tuple(nodes[n] for n in nodes if n in keep),
+            queries=tuple(
+                dataclasses.replace(q, targets=tuple(t for t in q.targets if t in keep))
+                for q in document.queries
+                if any(t in keep for t in q.targets)
+            ),
+        )
     hits = SearchIndex.from_document(document).search(args.query, limit=args.limit)
     rows = [
         {
@@ -106,10 +164,13 @@ def run_search(args: argparse.Namespace) -> int:
             "kind": graph.nodes[hit.id].kind if hit.id in graph.nodes else "",
             "upstream": len(graph.parents(hit.id)) if hit.id in graph else 0,
             "downstream": len(graph.children(hit.id)) if hit.id in graph else 0,
+            **({"labels": _labels_text(nodes.get(hit.id))} if wanted else {}),
         }
         for hit in hits
+        if _has_labels(nodes.get(hit.id), wanted)
     ]
-    emit(rows, ["table", "score", "matched", "kind", "upstream", "downstream"], args.format)
+    columns = ["table", "score", "matched", "kind", "upstream", "downstream", *(["labels"] if wanted else [])]
+    emit(rows, columns, args.format)
     return 0 if rows else 1
 
 

@@ -278,7 +278,16 @@ def import_manifest(
         name = relation(source.get("relation_name")) if isinstance(source, dict) else None
         if name and name not in nodes:
             labels = {"tool": "dbt", "dbt_source": f"{source.get('source_name')}.{source.get('name')}"}
+            tags = sorted({str(t) for t in source.get("tags") or []})
+            if tags:
+                labels["dbt_tags"] = ",".join(tags)
             nodes[name] = Node(name, "external", labels, _owners(source), None, source.get("description") or None)
+    for _, seed in sorted((manifest.get("nodes") or {}).items()):
+        # seeds: tables dbt loads from CSV files of the project (read by models through ref())
+        name = relation(seed.get("relation_name")) if seed.get("resource_type") == "seed" else None
+        if name and name not in nodes:
+            labels = {**_labels(seed), "dbt_seed": str(seed.get("original_file_path") or seed.get("name") or "")}
+            nodes[name] = Node(name, "table", labels, _owners(seed), None, seed.get("description") or None)
     relations = _Relations(manifest)
     for unique_id, exposure in sorted((manifest.get("exposures") or {}).items()):
         if not isinstance(exposure, dict):
@@ -296,7 +305,7 @@ def import_manifest(
         path = str(exposure.get("original_file_path") or unique_id)
         query = Query(
             id=f"{source_name}:{unique_id}",
-            uri=path,
+            uri=os.path.join(project_dir, path).replace(os.sep, "/") if project_dir else path,
             path=path,
             line_start=1,
             line_end=1,

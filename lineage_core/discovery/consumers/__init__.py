@@ -1,7 +1,7 @@
 """Consumers past the warehouse: apps, BI queries and dashboards, reports, sheets.
 
 ``collect(settings, environ)`` reads every source of ``lineage.yaml`` whose ``type`` is not
-``sql`` and returns nodes (kind ``app`` / ``dashboard``) with the query results that link the
+``sql`` and returns nodes (kind ``app`` / ``dashboard`` / ``job``) with the query results that link the
 tables they read to them. Source types and their ``options`` (validated here; an unknown key is
 a :class:`~lineage_core.errors.ConfigError` naming file:line and key):
 
@@ -12,6 +12,8 @@ python           Streamlit/Python app code (``ast``)        ``app:<name>``
 redash           ``/api/queries``, ``/api/dashboards``      ``<source>:query/<id>``, ``<source>:dashboard/<id>``
 metabase         ``/api/card``, ``/api/dashboard``          ``<source>:card/<id>``, ``<source>:dashboard/<id>``
 bigquery_jobs    ``region-<r>.INFORMATION_SCHEMA.JOBS``      ``looker_studio:report/<id>``, ``connected_sheets:<id>``
+dbt_manifest     dbt's ``target/manifest.json``             tables; ``<source>:exposure/<name>``
+airflow          Airflow / Composer DAG files (``ast``)     ``airflow:<dag_id>.<task_id>`` (kind ``job``)
 ===============  =========================================  ======================================
 
 A service that cannot be reached, a bad key, a file that does not parse: each becomes an
@@ -30,7 +32,7 @@ from lineage_core.config import Settings, SourceSettings
 from lineage_core.discovery.consumers._common import Collected, config_error, parse_options
 from lineage_core.models import ErrorRecord, Node, Query
 
-SOURCE_TYPES = ("python", "redash", "metabase", "bigquery_jobs")
+SOURCE_TYPES = ("python", "redash", "metabase", "bigquery_jobs", "airflow", "dbt_manifest")
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,14 @@ def _options_type(kind: str) -> type[Any]:
         from lineage_core.discovery.consumers.metabase import MetabaseOptions
 
         return MetabaseOptions
+    if kind == "airflow":
+        from lineage_core.discovery.consumers.airflow_dags import AirflowOptions
+
+        return AirflowOptions
+    if kind == "dbt_manifest":
+        from lineage_core.discovery.consumers.dbt import DbtManifestOptions
+
+        return DbtManifestOptions
     from lineage_core.discovery.consumers.bigquery_jobs import BigQueryJobsOptions
 
     return BigQueryJobsOptions
@@ -105,6 +115,14 @@ def _runner(settings: Settings, source: SourceSettings, options: Any, environ: M
             from lineage_core.discovery.consumers.metabase import collect_metabase
 
             return collect_metabase(settings, source, options, environ)
+        if source.type == "airflow":
+            from lineage_core.discovery.consumers.airflow_dags import collect_airflow
+
+            return collect_airflow(settings, source, options)
+        if source.type == "dbt_manifest":
+            from lineage_core.discovery.consumers.dbt import collect_dbt_manifest
+
+            return collect_dbt_manifest(settings, source, options)
         from lineage_core.discovery.consumers.bigquery_jobs import collect_bigquery_jobs
 
         return collect_bigquery_jobs(settings, source, options)
@@ -129,7 +147,7 @@ def collect(settings: Settings, environ: Mapping[str, str] | None = None) -> Con
         except Exception as exc:  # a bug or an answer we did not foresee: this source only, never the build
             collected = Collected()
             record = ErrorRecord(
-                item.source.path if item.source.type == "python" else item.source.name,
+                item.source.path if item.source.type in ("python", "airflow") else item.source.name,
                 item.source.name,
                 None,
                 "read",
