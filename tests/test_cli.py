@@ -202,3 +202,15 @@ def test_columns_learnt_from_the_previous_document_expand_star(tmp_path: Path, c
     assert run(capsys, "build", str(sql), "--out", str(out), "--columns", "--no-cache")[0] == 0
     second = {(c["source"], c["target"]) for c in json.loads(out.read_bytes())["columns"]}
     assert {("p.d.mid.id", "p.d.out.id"), ("p.d.mid.amount", "p.d.out.amount")} <= second
+
+
+def test_a_dashboard_can_be_subscribed_like_a_table(example_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "demo"
+    assert run(capsys, "demo", "--no-serve", "--out-dir", str(out))[0] == 0
+    health = {t["id"]: t for t in json.loads((out / "health.json").read_bytes())["tables"]}
+    assert health["app:sales-dashboard"]["status"] == "upstream_late"
+    assert health["app:sales-dashboard"]["late_upstream_roots"]
+    code, stdout, _ = run(capsys, "notify", "--config", str(example_dir / "lineage.yaml"),
+                          "--health", str(out / "health.json"), "--dry-run")
+    notice = stdout[stdout.index("to email:sales-ops@acme.example"):]
+    assert code == 0 and "app:sales-dashboard" in notice and "root cause" in notice
