@@ -180,9 +180,26 @@ DIALECTS: Mapping[str, str] = {
 
 # data source types whose "queries" are not SQL (JSON, Python, URLs…): nothing to parse
 NOT_SQL = frozenset(
-    {"mongodb", "elasticsearch", "elasticsearch2", "google_spreadsheets", "url", "json", "python", "script",
-     "graphite", "prometheus", "influxdb", "google_analytics", "jql", "yandex_metrika", "dynamodb_sql",
-     "mongo", "druid_native", "googleanalytics"}
+    {
+        "mongodb",
+        "elasticsearch",
+        "elasticsearch2",
+        "google_spreadsheets",
+        "url",
+        "json",
+        "python",
+        "script",
+        "graphite",
+        "prometheus",
+        "influxdb",
+        "google_analytics",
+        "jql",
+        "yandex_metrika",
+        "dynamodb_sql",
+        "mongo",
+        "druid_native",
+        "googleanalytics",
+    }
 )
 
 
@@ -305,9 +322,14 @@ class Builder:
             dangling = [s for s in result.query.sources if s.startswith(prefix) and s not in self.out.nodes]
             if not dangling:
                 continue
-            query = dataclasses.replace(result.query, sources=tuple(s for s in result.query.sources if s not in dangling))
+            query = dataclasses.replace(
+                result.query, sources=tuple(s for s in result.query.sources if s not in dangling)
+            )
             error = ErrorRecord(
-                result.query.uri, result.query.path, None, "unresolved",
+                result.query.uri,
+                result.query.path,
+                None,
+                "unresolved",
                 f"{result.query.id} reads {', '.join(dangling)}, which {self.tool} did not list "
                 "(archived, a draft, or not readable)",
             )
@@ -370,8 +392,13 @@ def record_sql(
         query_labels["partial"] = "true"
         shown = ", ".join(unknown)
         errors.append(
-            ErrorRecord(uri, path, None, "unresolved",
-                        f"{name}: table names built from parameters {', '.join(holes) or '?'} are not known: {shown}")
+            ErrorRecord(
+                uri,
+                path,
+                None,
+                "unresolved",
+                f"{name}: table names built from parameters {', '.join(holes) or '?'} are not known: {shown}",
+            )
         )
     builder.query(
         query_id=query_id,
@@ -394,3 +421,19 @@ def as_mapping(value: Any) -> Mapping[str, Any]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
+
+
+def local_root(builder: Builder, settings: Settings, source: SourceSettings, what: str) -> tuple[str, Path] | None:
+    """The source's local directory (as configured, and resolved), or None with the error recorded."""
+    from lineage_core.discovery.sql_files import source_root
+
+    root_text = source_root(settings, source)
+    if root_text.startswith("gs://"):
+        builder.error(root_text, source.name, None, "read", f"{what} sources must be local directories, not gs://")
+        return None
+    root = Path(root_text).resolve()
+    if not root.is_dir():
+        state = "is not a directory" if root.exists() else "does not exist"
+        builder.error(root_text, source.name, None, "read", f"{what} {root_text} {state}")
+        return None
+    return root_text, root

@@ -34,7 +34,7 @@ from pathlib import Path
 import msgspec
 
 from lineage_core.config import Settings, SourceSettings
-from lineage_core.discovery.consumers._common import Builder, Collected, read_sql
+from lineage_core.discovery.consumers._common import Builder, Collected, local_root, read_sql
 from lineage_core.discovery.consumers.python_apps import SKIP_DIRS
 from lineage_core.discovery.sql_files import _matches, effective_vars, source_root
 from lineage_core.errors import RenderError
@@ -120,7 +120,11 @@ class _Module:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             left, right = self.string(node.left), self.string(node.right)
             return left + right if left is not None and right is not None else None
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("strip", "format"):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in ("strip", "format")
+        ):
             return self.string(node.func.value) if not node.args and not node.keywords else None
         return None
 
@@ -188,7 +192,11 @@ def find_dags(tree: ast.Module, module: _Module) -> list[Dag]:
 
 def _operator_calls(node: ast.AST) -> Iterator[ast.Call]:
     for child in ast.walk(node):
-        if isinstance(child, ast.Call) and _name(child.func) in OPERATORS and isinstance(child.func, ast.Name | ast.Attribute):
+        if (
+            isinstance(child, ast.Call)
+            and _name(child.func) in OPERATORS
+            and isinstance(child.func, ast.Name | ast.Attribute)
+        ):
             yield child
 
 
@@ -268,16 +276,13 @@ def _sql_owner(settings: Settings, path: Path) -> _SqlOwner | None:
 
 def collect_airflow(settings: Settings, source: SourceSettings, options: AirflowOptions) -> Collected:
     builder = Builder(source, settings, "airflow")
-    root_text = source_root(settings, source)
-    if root_text.startswith("gs://"):
-        builder.error(root_text, source.name, None, "read", "airflow sources must be local directories, not gs://")
+    located = local_root(builder, settings, source, "DAG folder")
+    if located is None:
         return builder.finish()
-    root = Path(root_text).resolve()
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "does not exist"
-        builder.error(root_text, source.name, None, "read", f"DAG folder {root_text} {what}")
-        return builder.finish()
-    qualify_settings = settings.replace(default_project=options.default_project) if options.default_project else settings
+    root_text, root = located
+    qualify_settings = (
+        settings.replace(default_project=options.default_project) if options.default_project else settings
+    )
     dialect = source.dialect or settings.dialect
     option_paths = [root / p for p in options.template_searchpath]
 
@@ -356,7 +361,8 @@ def _record_task(
     extra = options.dags.get(dag.dag_id) or DagSettings()
     url = extra.url or (
         options.url_template.replace("{dag_id}", dag.dag_id).replace("{task_id}", task.task_id)
-        if options.url_template else None
+        if options.url_template
+        else None
     )
     builder.node(
         node_id,
@@ -383,8 +389,15 @@ def _record_task(
             text = _expand_includes(text, searchpath, used)
         except FileNotFoundError as exc:
             where = ", ".join(str(p) for p in searchpath)
-            errors.append(ErrorRecord(dag_uri, rel, task.line_start, "read",
-                                      f"{dag.dag_id}.{task.task_id}: SQL file {exc} not found in {where}"))
+            errors.append(
+                ErrorRecord(
+                    dag_uri,
+                    rel,
+                    task.line_start,
+                    "read",
+                    f"{dag.dag_id}.{task.task_id}: SQL file {exc} not found in {where}",
+                )
+            )
             continue
         except (OSError, UnicodeDecodeError) as exc:
             errors.append(ErrorRecord(dag_uri, rel, task.line_start, "read", f"{dag.dag_id}.{task.task_id}: {exc}"))
@@ -398,8 +411,11 @@ def _record_task(
         else:
             variables = effective_vars(settings, source.name, rel)
         if used:
-            labels["sql_file"] = (used[0].relative_to(Path(settings.base_dir).resolve()).as_posix()
-                                  if used[0].is_relative_to(Path(settings.base_dir).resolve()) else str(used[0]))
+            labels["sql_file"] = (
+                used[0].relative_to(Path(settings.base_dir).resolve()).as_posix()
+                if used[0].is_relative_to(Path(settings.base_dir).resolve())
+                else str(used[0])
+            )
         try:
             rendered = render_sql(text, variables, name=labels.get("sql_file", rel))
         except RenderError as exc:
@@ -408,8 +424,10 @@ def _record_task(
         found_tables = read_sql(rendered, task_dialect, qualify_settings)
         reads.update(found_tables.sources)
         writes.update(found_tables.targets)
-        errors.extend(ErrorRecord(dag_uri, rel, task.line_start, kind, f"{dag.dag_id}.{task.task_id}: {message}")
-                      for kind, _, message in found_tables.issues)
+        errors.extend(
+            ErrorRecord(dag_uri, rel, task.line_start, kind, f"{dag.dag_id}.{task.task_id}: {message}")
+            for kind, _, message in found_tables.issues
+        )
     builder.query(
         query_id=f"{source.name}:{dag.dag_id}.{task.task_id}",
         consumer=node_id,

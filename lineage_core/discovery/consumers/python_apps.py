@@ -38,7 +38,7 @@ from typing import Literal
 import msgspec
 
 from lineage_core.config import Settings, SourceSettings
-from lineage_core.discovery.consumers._common import Builder, Collected, placeholder, read_sql
+from lineage_core.discovery.consumers._common import Builder, Collected, local_root, placeholder, read_sql
 from lineage_core.models import ErrorRecord
 
 SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"})
@@ -133,8 +133,18 @@ def dotted(node: ast.expr) -> str:
 
 
 # module-level calls that do not draw anything: a helper module may make them
-_NOT_DRAWING = frozenset({"connection", "experimental_connection", "cache_data", "cache_resource", "cache",
-                          "secrets", "session_state", "connections"})
+_NOT_DRAWING = frozenset(
+    {
+        "connection",
+        "experimental_connection",
+        "cache_data",
+        "cache_resource",
+        "cache",
+        "secrets",
+        "session_state",
+        "connections",
+    }
+)
 ENTRY_NAMES = frozenset({"app.py", "main.py", "streamlit_app.py", "home.py", "dashboard.py"})
 
 
@@ -544,9 +554,11 @@ class _Scanner:
     def load(self, written: str) -> Text | None:
         if not written.lower().endswith(".sql"):
             return None
-        candidates = [Path(written)] if os.path.isabs(written) else [
-            self.path.parent / written, self.app_dir / written, self.root / written
-        ]
+        candidates = (
+            [Path(written)]
+            if os.path.isabs(written)
+            else [self.path.parent / written, self.app_dir / written, self.root / written]
+        )
         root = self.root.resolve()
         for candidate in candidates:
             resolved = candidate.resolve()
@@ -563,7 +575,9 @@ class _Scanner:
                 self.result.read_sql_files.add(rel)
                 return Text(content, (), rel)
         shown = os.path.basename(written) if os.path.isabs(written) else written
-        return Text("", (), shown, f"the SQL file {shown} was not found (next to the code, in the app or the repository)")
+        return Text(
+            "", (), shown, f"the SQL file {shown} was not found (next to the code, in the app or the repository)"
+        )
 
 
 def _unknown(name: str) -> Text:
@@ -622,7 +636,8 @@ def find_wrappers(trees: Sequence[ast.Module]) -> dict[str, tuple[int, str, bool
                 if func.attr in ("query", "query_and_wait"):
                     receiver = func.value
                     strict = _is_client_factory(receiver) or (
-                        isinstance(receiver, ast.Name) and (receiver.id in clients or bool(_CLIENT_NAME.match(receiver.id)))
+                        isinstance(receiver, ast.Name)
+                        and (receiver.id in clients or bool(_CLIENT_NAME.match(receiver.id)))
                     )
                     arg = _sql_argument(call, 0, ("query", "sql"))
                 elif func.attr == "read_gbq":
@@ -688,7 +703,9 @@ def group_apps(root: Path, trees: Mapping[str, ast.Module]) -> list[App]:
         apps.append(App(app_name(rel[: -len(".py")] if rel.endswith(".py") else rel), root, rel, [rel]))
     if len(top_level) == 1:
         owned = {f for app in apps for f in app.files}
-        apps[-1].files += [rel for rel in trees if rel not in owned and not any(rel.startswith(d + "/") for d in app_dirs)]
+        apps[-1].files += [
+            rel for rel in trees if rel not in owned and not any(rel.startswith(d + "/") for d in app_dirs)
+        ]
     for app in apps:
         app.title = _title(trees[app.entry])
     return sorted(apps, key=lambda a: a.name)
@@ -717,19 +734,15 @@ def _title(tree: ast.Module) -> str | None:
 
 
 def collect_python_apps(settings: Settings, source: SourceSettings, options: PythonAppsOptions) -> Collected:
-    from lineage_core.discovery.sql_files import source_root
 
     builder = Builder(source, settings, "streamlit")
-    root_text = source_root(settings, source)
-    if root_text.startswith("gs://"):
-        builder.error(root_text, source.name, None, "read", "python app sources must be local directories, not gs://")
+    located = local_root(builder, settings, source, "app repository")
+    if located is None:
         return builder.finish()
-    root = Path(root_text).resolve()
-    if not root.is_dir():
-        what = "is not a directory" if root.exists() else "does not exist"
-        builder.error(root_text, source.name, None, "read", f"app repository {root_text} {what}")
-        return builder.finish()
-    qualify_settings = settings.replace(default_project=options.default_project) if options.default_project else settings
+    root_text, root = located
+    qualify_settings = (
+        settings.replace(default_project=options.default_project) if options.default_project else settings
+    )
     dialect = source.dialect or settings.dialect
 
     def uri(rel: str) -> str:
@@ -812,9 +825,14 @@ def _record(
     text = found.text
     if text is None:
         errors.append(
-            ErrorRecord(uri, rel, found.line, "unresolved",
-                        f"{where}: the SQL passed to {found.call}() is not a literal ({found.unresolved}); "
-                        "its tables are unknown")
+            ErrorRecord(
+                uri,
+                rel,
+                found.line,
+                "unresolved",
+                f"{where}: the SQL passed to {found.call}() is not a literal ({found.unresolved}); "
+                "its tables are unknown",
+            )
         )
     elif text.problem is not None:
         errors.append(ErrorRecord(uri, rel, found.line, "read", f"{where}: {found.call}(): {text.problem}"))
@@ -825,7 +843,11 @@ def _record(
         reads, writes = sql_reads.sources, sql_reads.targets
         for kind, line, message in sql_reads.issues:
             if text.sql_file and text.sql_file != rel:
-                errors.append(ErrorRecord(uri, text.sql_file, line, kind, f"{text.sql_file}:{line or '?'} (read at {where}): {message}"))
+                errors.append(
+                    ErrorRecord(
+                        uri, text.sql_file, line, kind, f"{text.sql_file}:{line or '?'} (read at {where}): {message}"
+                    )
+                )
             else:
                 file_line = found.line + (line - 1 if line else 0)
                 errors.append(ErrorRecord(uri, rel, file_line, kind, f"{where}: {message}"))
