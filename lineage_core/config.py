@@ -25,8 +25,11 @@ DEFAULT_CONFIG_NAME = "lineage.yaml"
 
 
 class FileVars(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Variables and labels for the files of a source that match a glob."""
+
     match: str
     vars: dict[str, Any] = {}
+    labels: dict[str, str] = {}
 
 
 class SourceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -8,6 +8,7 @@ from lineage_core.assemble import assemble, results_from_document
 from lineage_core.config import Settings
 from lineage_core.errors import LineageError
 from lineage_core.models import LineageDocument, SourceCoverage
+from lineage_core.pipeline import link_jobs
 
 
 class MergeError(LineageError):
@@ -55,6 +56,10 @@ def merge_documents(
             )
     with_columns = any(d.columns is not None for d in partials)
     consumers = [n for d in partials for n in d.nodes if n.kind in ("dashboard", "app", "job")]
+    # shard 0 collected the jobs; the SQL files they run may sit in any shard
+    results = link_jobs(
+        results, [r for r in results if "sql_query" in r.query.labels], {n.id for n in consumers if n.kind == "job"}
+    )
     order = {source.name: i for i, source in enumerate(settings.sources)}
     ordered_coverage = sorted(coverage.values(), key=lambda c: order.get(c.name, len(order)))
     merged = assemble(results, settings, ordered_coverage, with_columns=with_columns, extra_nodes=consumers)

@@ -7,19 +7,23 @@ chunks and results are put back in discovery order, so the document never depend
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import zlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many
 from lineage_core.cache import BuildCache, DocumentMemo, DocumentSummary, task_key
 from lineage_core.config import Settings
-from lineage_core.discovery import SqlFile, discover, effective_vars
+from lineage_core.discovery import SqlFile, discover, effective_vars, query_labels
 from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
+
+if TYPE_CHECKING:  # imported lazily at run time: a reused document never needs it
+    from lineage_core.assemble import QueryResult
 
 Progress = Callable[[int, int], None]
 DEFAULT_CACHE_DIR = ".lineage-cache"
@@ -204,7 +208,7 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
 
 def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDocument:
     # Imported here: a build that reuses its previous document never needs them.
-    from lineage_core.assemble import QueryResult, assemble, qualify_result
+    from lineage_core.assemble import assemble, qualify_result
 
     cache, stats = plan.cache, plan.stats
     cache.has("")  # load now, so a warning about an unreadable cache is reported
@@ -221,13 +225,20 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
         if plan.pool is None:
             plan.pool = WorkerPool(min(jobs, len(chunks)))
         background = plan.pool.executor.map(analyze_many, chunks)
-    labels_by_source = {s.name: dict(s.labels) for s in settings.sources}
+    label_cache: dict[tuple[str, str], dict[str, str]] = {}
+
+    def labels_of(result: FileResult) -> dict[str, str]:
+        key = (result.source, result.path)
+        if key not in label_cache:
+            label_cache[key] = query_labels(settings, result.source, result.path)
+        return label_cache[key]
+
     qualified_slots: list[QueryResult | None] = [None] * len(plan.slots)
     for position, key, task in hits:
         hit = cache.get(key, task)
         if hit is not None:
             plan.slots[position] = hit
-            qualified_slots[position] = qualify_result(hit, settings, labels_by_source.get(hit.source, {}))
+            qualified_slots[position] = qualify_result(hit, settings, labels_of(hit))
         else:  # an entry that does not decode is never served: analyze the file again
             misses.append((position, key, task))
     stats.cached = cache.hits
@@ -249,7 +260,7 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
         cache.save()
     results = [r for r in plan.slots if r is not None]
     qualified: list[QueryResult] = [
-        q if q is not None else qualify_result(r, settings, labels_by_source.get(r.source, {}))
+        q if q is not None else qualify_result(r, settings, labels_of(r))
         for r, q in zip(plan.slots, qualified_slots, strict=True)
         if r is not None
     ]
@@ -260,6 +271,7 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
 
         consumers = collect(settings, options.environ or {})
         extra_nodes = list(consumers.nodes)
+        qualified = link_jobs(qualified, consumers.results, {n.id for n in extra_nodes if n.kind == "job"})
         qualified.extend(consumers.results)
     return assemble(
         qualified,
@@ -270,6 +282,27 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
         with_columns=options.columns,
         extra_nodes=extra_nodes,
     )
+
+
+def link_jobs(
+    queries: list[QueryResult], consumer_results: Sequence[QueryResult], job_ids: set[str]
+) -> list[QueryResult]:
+    """Label every SQL file's query with the scheduled job(s) that run it (label ``job``)."""
+    runs: dict[str, set[str]] = {}
+    for result in consumer_results:
+        sql_query = result.query.labels.get("sql_query")
+        if sql_query:
+            runs.setdefault(sql_query, set()).update(n for edge in result.edges for n in edge if n in job_ids)
+    if not runs:
+        return queries
+    linked = []
+    for result in queries:
+        jobs = runs.get(result.query.id)
+        if jobs:
+            labels = {**result.query.labels, "job": ", ".join(sorted(jobs))}
+            result = dataclasses.replace(result, query=dataclasses.replace(result.query, labels=labels))
+        linked.append(result)
+    return linked
 
 
 def has_consumer_sources(settings: Settings) -> bool:

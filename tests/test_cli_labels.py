@@ -144,3 +144,25 @@ def test_a_malformed_label_is_a_usage_error(built: Path, capsys: pytest.CaptureF
     code, _, err = run(capsys, "down", "marts.fct_orders", "--lineage", str(built), "-l", "=growth")
     assert code == 2
     assert "KEY=VALUE" in err
+
+
+def test_every_sql_query_knows_the_job_that_runs_it(tmp_path: Path) -> None:
+    out = tmp_path / "lineage.json"
+    assert main(["build", "--config", str(WAREHOUSE / "lineage.yaml"), "--out", str(out), "--no-cache"]) == 0
+    queries = {q["id"]: q for q in json.loads(out.read_bytes())["queries"]}
+    assert queries["composer:marts/fct_orders.sql"]["labels"]["job"] == "airflow:acme_marts_daily.build_fct_orders"
+    assert "job" not in queries["composer:marts/dim_date.sql"]["labels"]
+
+
+def test_labels_by_file_glob(tmp_path: Path) -> None:
+    sql = tmp_path / "sql"
+    (sql / "growth").mkdir(parents=True)
+    (sql / "growth" / "a.sql").write_text("INSERT INTO p.d.t SELECT * FROM p.d.s")
+    (sql / "b.sql").write_text("INSERT INTO p.d.u SELECT * FROM p.d.s")
+    (tmp_path / "lineage.yaml").write_text(
+        "sources:\n  - path: sql\n    labels: {repo: r}\n    files:\n      - match: 'growth/*.sql'\n        labels: {team: growth}\n"
+    )
+    out = tmp_path / "o.json"
+    assert main(["build", "--config", str(tmp_path / "lineage.yaml"), "--out", str(out), "--no-cache"]) == 0
+    labels = {q["path"]: q["labels"] for q in json.loads(out.read_bytes())["queries"]}
+    assert labels == {"growth/a.sql": {"repo": "r", "team": "growth"}, "b.sql": {"repo": "r"}}

@@ -117,3 +117,16 @@ def effective_vars(settings: Settings, source_name: str, rel_path: str) -> dict[
             if _matches(rel_path, (override.match,)):
                 merged = deep_merge(merged, override.vars)
     return merged
+
+
+def query_labels(settings: Settings, source_name: str, rel_path: str) -> dict[str, str]:
+    """Labels of one file's query: its source's, then those of every matching `files:` glob."""
+    labels: dict[str, str] = {}
+    for source in settings.sources:
+        if source.name != source_name:
+            continue
+        labels.update(source.labels)
+        for override in source.files:
+            if override.labels and _matches(rel_path, (override.match,)):
+                labels.update(override.labels)
+    return labels
