@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,14 +48,36 @@ class SqlFile:
         return f"{self.source}:{self.rel_path}"
 
 
-def _matches(rel_path: str, patterns: tuple[str, ...]) -> bool:
+def matches(rel_path: str, patterns: Sequence[str]) -> bool:
+    """gitignore-style globs: `**/x` also matches `x` at the top level."""
     for pattern in patterns:
         if fnmatch.fnmatchcase(rel_path, pattern):
             return True
-        # `**/x` also matches at the top level, as users expect from gitignore-style globs
         if pattern.startswith("**/") and fnmatch.fnmatchcase(rel_path, pattern[3:]):
             return True
     return False
+
+
+def walk_matching(
+    root: str | Path, include: Sequence[str], exclude: Sequence[str], skip_dirs: Collection[str] = ()
+) -> list[str]:
+    """Posix paths under ``root`` matching ``include`` and not ``exclude``, in a stable order.
+
+    os.walk + string joins: pathlib costs more than the rest of a warm build together.
+    Directories named in ``skip_dirs`` or starting with a dot are not entered when given.
+    """
+    found = []
+    for directory, subdirs, names in os.walk(root):
+        if skip_dirs:
+            subdirs[:] = [d for d in subdirs if d not in skip_dirs and not d.startswith(".")]
+        subdirs.sort()
+        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
+        prefix = "" if rel_dir == "." else rel_dir + "/"
+        for name in sorted(names):
+            rel = prefix + name
+            if matches(rel, include) and not matches(rel, exclude):
+                found.append(rel)
+    return found
 
 
 def source_root(settings: Settings, source: SourceSettings) -> str:
@@ -72,17 +94,7 @@ def _local_files(root: str, source: SourceSettings) -> list[str]:
     if not os.path.isdir(root):
         what = "is not a directory" if os.path.exists(root) else "does not exist"
         raise ConfigError(f"source '{source.name}': directory {root} {what}")
-    found = []
-    # os.walk + string joins: pathlib costs more than the rest of a warm build together.
-    for directory, subdirs, names in os.walk(root):
-        subdirs.sort()
-        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        for name in names:
-            rel = prefix + name
-            if _matches(rel, source.include) and not _matches(rel, source.exclude):
-                found.append(rel)
-    return found
+    return walk_matching(root, source.include, source.exclude)
 
 
 def _gcs_files(root: str, source: SourceSettings) -> list[str]:
@@ -90,7 +102,7 @@ def _gcs_files(root: str, source: SourceSettings) -> list[str]:
 
     prefix = root.rstrip("/") + "/"
     rels = [uri[len(prefix) :] for uri in list_uris(prefix)]
-    return [r for r in rels if _matches(r, source.include) and not _matches(r, source.exclude)]
+    return [r for r in rels if matches(r, source.include) and not matches(r, source.exclude)]
 
 
 def discover(settings: Settings) -> list[SqlFile]:
@@ -114,7 +126,7 @@ def effective_vars(settings: Settings, source_name: str, rel_path: str) -> dict[
             continue
         merged = deep_merge(merged, source.vars)
         for override in source.files:
-            if _matches(rel_path, (override.match,)):
+            if matches(rel_path, (override.match,)):
                 merged = deep_merge(merged, override.vars)
     return merged
 
@@ -127,6 +139,6 @@ def query_labels(settings: Settings, source_name: str, rel_path: str) -> dict[st
             continue
         labels.update(source.labels)
         for override in source.files:
-            if override.labels and _matches(rel_path, (override.match,)):
+            if override.labels and matches(rel_path, (override.match,)):
                 labels.update(override.labels)
     return labels

@@ -101,7 +101,9 @@ def _plan(settings: Settings, environ: Mapping[str, str]) -> list[_Planned]:
     return planned
 
 
-def _runner(settings: Settings, source: SourceSettings, options: Any, environ: Mapping[str, str]) -> Callable[[], Collected]:
+def _runner(
+    settings: Settings, source: SourceSettings, options: Any, environ: Mapping[str, str]
+) -> Callable[[], Collected]:
     def run() -> Collected:
         if source.type == "python":
             from lineage_core.discovery.consumers.python_apps import collect_python_apps
@@ -131,8 +133,15 @@ def _runner(settings: Settings, source: SourceSettings, options: Any, environ: M
 
 
 def _error_result(source: SourceSettings, record: ErrorRecord) -> QueryResult:
-    query = Query(id=f"{source.name}:", uri=record.uri, path=record.path, line_start=1, line_end=1,
-                  source=source.name, labels=dict(source.labels))
+    query = Query(
+        id=f"{source.name}:",
+        uri=record.uri,
+        path=record.path,
+        line_start=1,
+        line_end=1,
+        source=source.name,
+        labels=dict(source.labels),
+    )
     return QueryResult(query, (), (), (record,), (), True)
 
 

@@ -96,7 +96,9 @@ class HttpClient:
             if status in (401, 403):
                 raise HttpError(f"{method} {shown}: HTTP {status} (not authorized: {self.auth_hint})", url, status)
             if status == 429:
-                raise HttpError(f"{method} {shown}: HTTP 429 (rate limited; gave up after {attempt} attempts)", url, 429)
+                raise HttpError(
+                    f"{method} {shown}: HTTP 429 (rate limited; gave up after {attempt} attempts)", url, 429
+                )
             if status >= 400:
                 raise HttpError(f"{method} {shown}: HTTP {status}{_detail(data)}", url, status)
             if not data.strip():

@@ -25,7 +25,6 @@ the SQL source's query for that file — so a table's writer query and the job t
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ import msgspec
 from lineage_core.config import Settings, SourceSettings
 from lineage_core.discovery.consumers._common import Builder, Collected, local_root, read_sql
 from lineage_core.discovery.consumers.python_apps import SKIP_DIRS
-from lineage_core.discovery.sql_files import _matches, effective_vars, source_root
+from lineage_core.discovery.sql_files import effective_vars, matches, source_root, walk_matching
 from lineage_core.errors import RenderError
 from lineage_core.models import ErrorRecord
 from lineage_core.templating import render_sql
@@ -236,16 +235,7 @@ def find_tasks(tree: ast.Module, module: _Module, dags: list[Dag]) -> tuple[list
 
 
 def list_files(root: Path, options: AirflowOptions) -> list[str]:
-    found: list[str] = []
-    for directory, subdirs, names in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
-        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        for name in sorted(names):
-            rel = prefix + name
-            if _matches(rel, options.include) and not _matches(rel, options.exclude):
-                found.append(rel)
-    return found
+    return walk_matching(root, options.include, options.exclude, SKIP_DIRS)
 
 
 @dataclass(frozen=True)
@@ -269,7 +259,7 @@ def _sql_owner(settings: Settings, path: Path) -> _SqlOwner | None:
             rel = path.relative_to(Path(root_text).resolve()).as_posix()
         except ValueError:
             continue
-        if _matches(rel, source.include) and not _matches(rel, source.exclude):
+        if matches(rel, source.include) and not matches(rel, source.exclude):
             return _SqlOwner(f"{source.name}:{rel}", source.name, rel, source.dialect or settings.dialect)
     return None
 

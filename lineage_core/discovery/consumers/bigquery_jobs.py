@@ -68,8 +68,11 @@ class BigQueryJobsOptions(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
             raise ValueError(f"'{self.project}' is not a BigQuery project id")
         if not _REGION.match(self.region):
             raise ValueError(f"'{self.region}' is not a BigQuery region (e.g. us, eu, asia-northeast1)")
-        for key in (self.looker_studio.report_label, self.looker_studio.datasource_label,
-                    self.connected_sheets.spreadsheet_label):
+        for key in (
+            self.looker_studio.report_label,
+            self.looker_studio.datasource_label,
+            self.connected_sheets.spreadsheet_label,
+        ):
             if key is not None and not _LABEL_KEY.match(key):
                 raise ValueError(f"'{key}' is not a BigQuery label key")
         if not self.tools:
@@ -185,17 +188,23 @@ def _consumer(row: dict[str, Any]) -> _Consumer | None:
     if tool == "looker_studio":
         report, datasource = row.get("report_id"), row.get("datasource_id")
         if report:
-            return _Consumer(f"looker_studio:report/{report}", tool,
-                             f"https://lookerstudio.google.com/reporting/{report}", "report")
+            return _Consumer(
+                f"looker_studio:report/{report}", tool, f"https://lookerstudio.google.com/reporting/{report}", "report"
+            )
         if datasource:
-            return _Consumer(f"looker_studio:datasource/{datasource}", tool,
-                             f"https://lookerstudio.google.com/datasources/{datasource}", "datasource")
+            return _Consumer(
+                f"looker_studio:datasource/{datasource}",
+                tool,
+                f"https://lookerstudio.google.com/datasources/{datasource}",
+                "datasource",
+            )
         return None
     if tool == "connected_sheets":
         sheet, user = row.get("spreadsheet_id"), row.get("sheet_user")
         if sheet:
-            return _Consumer(f"connected_sheets:{sheet}", tool, f"https://docs.google.com/spreadsheets/d/{sheet}",
-                             "spreadsheet")
+            return _Consumer(
+                f"connected_sheets:{sheet}", tool, f"https://docs.google.com/spreadsheets/d/{sheet}", "spreadsheet"
+            )
         who = str(user or "unknown")
         return _Consumer(f"connected_sheets:user/{who}", tool, None, "user", [who] if user else [])
     return None
@@ -239,8 +248,13 @@ def collect_bigquery_jobs(
         builder.error(uri, "jobs", None, "read", f"{where}{endpoint}: {_describe(exc)}")
         return builder.finish()
     if len(rows) > options.max_rows:
-        builder.error(uri, "jobs", None, "read",
-                      f"{where}: more than max_rows={options.max_rows} (report, table) pairs; the rest were not read")
+        builder.error(
+            uri,
+            "jobs",
+            None,
+            "read",
+            f"{where}: more than max_rows={options.max_rows} (report, table) pairs; the rest were not read",
+        )
         rows = rows[: options.max_rows]
     for consumer in consumers_from_rows(rows).values():
         last_seen = max(seen for seen, _ in consumer.tables.values())
@@ -259,8 +273,14 @@ def collect_bigquery_jobs(
             if consumer.obj == "user"
             else None
         )
-        builder.node(consumer.node_id, "dashboard", labels=labels, owners=consumer.owners, url=consumer.url,
-                     description=description)
+        builder.node(
+            consumer.node_id,
+            "dashboard",
+            labels=labels,
+            owners=consumer.owners,
+            url=consumer.url,
+            description=description,
+        )
         for table, (seen, jobs) in sorted(consumer.tables.items()):
             builder.query(
                 query_id=f"{source.name}:{consumer.node_id}:{table}",

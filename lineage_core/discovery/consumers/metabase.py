@@ -208,7 +208,12 @@ class _Metabase:
                 continue
             reads.append(qualify(TableId.parse(table).parts, self.builder.settings))
         self.builder.query(
-            query_id=node_id, consumer=node_id, uri=url, path=path, reads=reads, errors=errors,
+            query_id=node_id,
+            consumer=node_id,
+            uri=url,
+            path=path,
+            reads=reads,
+            errors=errors,
             labels={"object": "card", "query_type": "gui"},
         )
 
@@ -246,11 +251,23 @@ class _Metabase:
         missing = sorted({c for c in shown if c not in known})
         errors = []
         if missing:
-            errors.append(ErrorRecord(url, path, None, "unresolved",
-                                      f"dashboard '{name}' shows cards not listed by /api/card: {', '.join(missing)}"))
+            errors.append(
+                ErrorRecord(
+                    url,
+                    path,
+                    None,
+                    "unresolved",
+                    f"dashboard '{name}' shows cards not listed by /api/card: {', '.join(missing)}",
+                )
+            )
         self.builder.query(
-            query_id=node_id, consumer=node_id, uri=url, path=path,
-            reads=[c for c in shown if c in known], errors=errors, labels={"object": "dashboard"},
+            query_id=node_id,
+            consumer=node_id,
+            uri=url,
+            path=path,
+            reads=[c for c in shown if c in known],
+            errors=errors,
+            labels={"object": "dashboard"},
         )
 
 
@@ -258,15 +275,25 @@ def _login(builder: Builder, base: str, options: MetabaseOptions, environ: Mappi
     if options.api_key_env:
         key = environ.get(options.api_key_env)
         if not key:
-            builder.error(base, "api", None, "read",
-                          f"{base}: the API key is missing: environment variable {options.api_key_env} is not set")
+            builder.error(
+                base,
+                "api",
+                None,
+                "read",
+                f"{base}: the API key is missing: environment variable {options.api_key_env} is not set",
+            )
             return None
         return {"X-API-KEY": key}
     password = environ.get(options.password_env or "")
     if not password:
-        builder.error(base, "api", None, "read",
-                      f"{base}: the password of {options.username} is missing: "
-                      f"environment variable {options.password_env} is not set")
+        builder.error(
+            base,
+            "api",
+            None,
+            "read",
+            f"{base}: the password of {options.username} is missing: "
+            f"environment variable {options.password_env} is not set",
+        )
         return None
     session = _client(base, {}, options.http, f"check the user name and the password in ${options.password_env}")
     try:
@@ -299,9 +326,14 @@ def collect_metabase(
     metabase.load_context()
     cards = [c for c in cards if not c.get("archived")]
     if len(cards) > options.http.max_items:
-        builder.error(base, "cards", None, "read",
-                      f"{base}/api/card: {len(cards)} cards, more than max_items={options.http.max_items}; "
-                      "the rest were not read")
+        builder.error(
+            base,
+            "cards",
+            None,
+            "read",
+            f"{base}/api/card: {len(cards)} cards, more than max_items={options.http.max_items}; "
+            "the rest were not read",
+        )
         cards = cards[: options.http.max_items]
     known = set()
     for card in cards:

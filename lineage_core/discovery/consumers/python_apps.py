@@ -27,7 +27,6 @@ top-level directories that are not apps themselves (``pages/``, ``lib/``) belong
 from __future__ import annotations
 
 import ast
-import fnmatch
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -39,6 +38,7 @@ import msgspec
 
 from lineage_core.config import Settings, SourceSettings
 from lineage_core.discovery.consumers._common import Builder, Collected, local_root, placeholder, read_sql
+from lineage_core.discovery.sql_files import walk_matching
 from lineage_core.models import ErrorRecord
 
 SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"})
@@ -666,23 +666,8 @@ def app_name(raw: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", raw.lower().replace("_", "-")).strip("-") or "app"
 
 
-def _matches(rel: str, patterns: Sequence[str]) -> bool:
-    return any(
-        fnmatch.fnmatchcase(rel, p) or (p.startswith("**/") and fnmatch.fnmatchcase(rel, p[3:])) for p in patterns
-    )
-
-
 def list_files(root: Path, options: PythonAppsOptions) -> list[str]:
-    found: list[str] = []
-    for directory, subdirs, names in os.walk(root):
-        subdirs[:] = sorted(d for d in subdirs if d not in SKIP_DIRS and not d.startswith("."))
-        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        for name in sorted(names):
-            rel = prefix + name
-            if _matches(rel, options.include) and not _matches(rel, options.exclude):
-                found.append(rel)
-    return found
+    return walk_matching(root, options.include, options.exclude, SKIP_DIRS)
 
 
 def group_apps(root: Path, trees: Mapping[str, ast.Module]) -> list[App]:

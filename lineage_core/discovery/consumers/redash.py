@@ -92,22 +92,37 @@ def paginate(
             builder.error(client.base_url, what, None, "read", f"{exc}{lost}")
             return items
         if not isinstance(data, Mapping) or not isinstance(data.get("results"), list):
-            builder.error(client.base_url, what, None, "read",
-                          f"GET {client.url(path)}: unexpected answer (no 'results' list); is this a Redash server?")
+            builder.error(
+                client.base_url,
+                what,
+                None,
+                "read",
+                f"GET {client.url(path)}: unexpected answer (no 'results' list); is this a Redash server?",
+            )
             return items
         results = [r for r in data["results"] if isinstance(r, Mapping)]
         fresh = [r for r in results if r.get("id") not in seen]
         if results and not fresh:
-            builder.error(client.base_url, what, None, "read",
-                          f"GET {client.url(path)}: page {page} repeats earlier {what}; stopped paginating")
+            builder.error(
+                client.base_url,
+                what,
+                None,
+                "read",
+                f"GET {client.url(path)}: page {page} repeats earlier {what}; stopped paginating",
+            )
             return items
         for item in fresh:
             seen.add(item.get("id"))
             items.append(dict(item))
         count = data.get("count")
         if len(items) >= max_items and (not isinstance(count, int) or count > len(items)):
-            builder.error(client.base_url, what, None, "read",
-                          f"{client.url(path)}: more than max_items={max_items} {what}; the rest were not read")
+            builder.error(
+                client.base_url,
+                what,
+                None,
+                "read",
+                f"{client.url(path)}: more than max_items={max_items} {what}; the rest were not read",
+            )
             return items[:max_items]
         if not results or (isinstance(count, int) and len(items) >= count):
             return items
@@ -121,10 +136,17 @@ def collect_redash(
     base = options.url.rstrip("/")
     key = environ.get(options.api_key_env)
     if not key:
-        builder.error(base, "api", None, "read",
-                      f"{base}: the API key is missing: environment variable {options.api_key_env} is not set")
+        builder.error(
+            base,
+            "api",
+            None,
+            "read",
+            f"{base}: the API key is missing: environment variable {options.api_key_env} is not set",
+        )
         return builder.finish()
-    client = _client(base, {"Authorization": f"Key {key}"}, options.http, f"check the API key in ${options.api_key_env}")
+    client = _client(
+        base, {"Authorization": f"Key {key}"}, options.http, f"check the API key in ${options.api_key_env}"
+    )
     default_dialect = options.dialect or source.dialect or settings.dialect
 
     sources_by_id: dict[Any, Mapping[str, Any]] = {}
@@ -256,9 +278,16 @@ def _dashboards(builder: Builder, client: HttpClient, options: RedashOptions, ba
         missing = sorted({q for q in shown if q not in known})
         errors = []
         if missing:
-            errors.append(ErrorRecord(url, path, None, "unresolved",
-                                      f"dashboard '{name}' shows queries not listed by /api/queries "
-                                      f"(archived, drafts or unreadable): {', '.join(missing)}"))
+            errors.append(
+                ErrorRecord(
+                    url,
+                    path,
+                    None,
+                    "unresolved",
+                    f"dashboard '{name}' shows queries not listed by /api/queries "
+                    f"(archived, drafts or unreadable): {', '.join(missing)}",
+                )
+            )
         builder.query(
             query_id=node_id,
             consumer=node_id,
