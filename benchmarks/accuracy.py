@@ -19,9 +19,10 @@ from typing import Any
 
 import sqlglot
 
+from benchmarks.corpus import corpus_dir
 from lineage_core.extract import column_lineage, table_lineage
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+CORPUS = corpus_dir()
 TABLES = CORPUS / "sqllineage_tables.jsonl"
 COLUMNS = CORPUS / "sqllineage_columns.jsonl"
 

@@ -17,7 +17,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "warehouse"
-CORPUS = REPO.parent / "shared" / "corpus"
 
 
 def require(condition: bool, what: str) -> None:
@@ -47,11 +46,6 @@ def repo_root() -> Path:
 def example_dir() -> Path:
     return EXAMPLE
 
-
-@pytest.fixture(scope="session")
-def corpus_dir() -> Path:
-    require(CORPUS.is_dir(), f"the shared corpus at {CORPUS}")
-    return CORPUS
 
 
 def _documents_under(root: Path) -> Iterator[tuple[Path, dict[str, object]]]:

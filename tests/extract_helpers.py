@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from benchmarks.corpus import corpus_dir
 from lineage_core.extract import column_lineage, table_lineage
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared/corpus"
+CORPUS = corpus_dir()
 
 
 def assert_table_lineage(
@@ -40,7 +40,7 @@ def corpus_cases(name: str) -> list[dict[str, Any]]:
     """Cases of a corpus file, or skip (fail under CI) when the corpus is not present."""
     path = CORPUS / name
     if not path.exists():
-        message = f"corpus file {path} is missing (expected ../shared/corpus beside the repo)"
+        message = f"corpus file {path} is missing (set LINEAGE_CORPUS, or keep ../shared/corpus beside the repo)"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
