@@ -7,13 +7,19 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 CHROMIUM ?= $(shell command -v chromium || command -v chromium-browser)
 
-.PHONY: demo test test-deps unit e2e lint bench image-test clean venv
+.PHONY: demo test test-deps unit e2e lint bench bytecode image-test clean venv
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(MAKE) --no-print-directory bytecode
 	touch $(STAMP)
+
+## bytecode for the project's own modules: an editable install has none, and with
+## PYTHONDONTWRITEBYTECODE set every `lineage` command would compile them again
+bytecode:
+	@$(BIN)/python -m compileall -q lineage_core benchmarks
 
 venv: $(STAMP)
 
@@ -46,7 +52,7 @@ lint: $(STAMP)
 	$(BIN)/hadolint Dockerfile
 
 ## make bench: accuracy and speed, as ratios against baselines measured in the same run
-bench: $(STAMP)
+bench: $(STAMP) bytecode
 	$(BIN)/python -m benchmarks.run
 
 ## make image-test: build the image and smoke-test it (needs a running Docker engine)

@@ -30,6 +30,8 @@ class FileTask:
     columns: bool = False
     schema: Mapping[str, Sequence[str]] | None = None
     max_bytes: int = 4 * 1024 * 1024
+    # sha256 of ``content``; given when it is known without reading the file (see cache.FileStats)
+    content_sha256: str = ""
 
 
 @dataclass(frozen=True)

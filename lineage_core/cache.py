@@ -11,12 +11,14 @@ validated when decoded.
 from __future__ import annotations
 
 import hashlib
+import importlib.util
+import os
 import re
+import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -29,22 +31,50 @@ from lineage_core.models import ErrorRecord, LineageDocument
 CACHE_FORMAT = 1
 
 
+_VERSION_LINE = re.compile(r"""^__version__ = version = ['"]([^'"]+)['"]""", re.MULTILINE)
+
+
 @lru_cache(maxsize=1)
 def sqlglot_version() -> str:
+    """sqlglot's version without importing sqlglot (a warm build never needs the parser)."""
+    spec = importlib.util.find_spec("sqlglot")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        try:
+            with open(os.path.join(location, "_version.py"), encoding="utf-8") as handle:
+                found = _VERSION_LINE.search(handle.read())
+        except OSError:
+            continue
+        if found:
+            return found.group(1)
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
         return version("sqlglot")
     except PackageNotFoundError:  # pragma: no cover - sqlglot is a hard dependency
         return "unknown"
 
 
-def task_key(task: FileTask) -> str:
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """A digest of this package's source: results computed by other code are never served,
+    even when a change did not bump ``__version__`` (a development checkout)."""
+    h = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode())
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def settings_digest(task: FileTask) -> str:
+    """The part of a task's key that its file's name and bytes do not decide."""
     h = hashlib.sha256()
     for part in (
         str(CACHE_FORMAT),
         __version__,
+        code_digest(),
         sqlglot_version(),
         task.dialect,
-        task.path,
         str(task.columns),
         str(task.max_bytes),
     ):
@@ -54,9 +84,73 @@ def task_key(task: FileTask) -> str:
     h.update(b"\0")
     if task.columns and task.schema:
         h.update(orjson.dumps(task.schema, option=orjson.OPT_SORT_KEYS))
-    h.update(b"\0")
-    h.update(task.content)
     return h.hexdigest()
+
+
+def task_key(task: FileTask) -> str:
+    """Everything that can change a file's result: its settings, its path, its bytes."""
+    return file_key(settings_digest(task), task.path, task.content_sha256 or hashlib.sha256(task.content).hexdigest())
+
+
+def file_key(settings_part: str, path: str, content_sha256: str) -> str:
+    """``task_key`` from its parts: callers keying many files with the same settings compute
+    ``settings_digest`` once."""
+    return hashlib.sha256(f"{settings_part}\0{path}\0{content_sha256}".encode()).hexdigest()
+
+
+FileSignature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same tick
+
+
+def file_signature(path: str) -> FileSignature:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+class FileStats:
+    """The content digest of each file last read, by its stat signature (git's index, in short).
+
+    A warm build of thousands of files then neither reads nor hashes the unchanged ones. The
+    signature includes ctime, which no tool can set back, and a file changed less than two
+    seconds before it was recorded is not recorded: it is read again next time (git's "racy"
+    files), so a digest is never trusted for a file that changed after it was taken.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._known: dict[str, list[Any]] = {}
+        self._seen: dict[str, list[Any]] = {}
+        if path is not None:
+            try:
+                data = orjson.loads(path.read_bytes())
+                if isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(data.get("files"), dict):
+                    self._known = data["files"]
+            except (OSError, ValueError, orjson.JSONDecodeError):
+                self._known = {}  # unreadable: every file is read and hashed, as without it
+
+    def digest(self, file_id: str, signature: FileSignature) -> str | None:
+        known = self._known.get(file_id)
+        if (
+            isinstance(known, list)
+            and len(known) == 5
+            and tuple(known[:4]) == signature
+            and isinstance(known[4], str)
+        ):
+            self._seen[file_id] = known
+            return known[4]
+        return None
+
+    def record(self, file_id: str, signature: FileSignature, digest: str) -> None:
+        if max(signature[1], signature[2]) < time.time_ns() - RACY_NS:
+            self._seen[file_id] = [*signature, digest]
+
+    def save(self) -> None:
+        if self.path is None or self._seen == self._known:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_bytes(orjson.dumps({"format": CACHE_FORMAT, "files": self._seen}))
+        tmp.replace(self.path)
 
 
 def _parts_list(items: Any) -> tuple[tuple[str, ...], ...]:
@@ -120,7 +214,7 @@ class BuildCache:
     def has(self, key: str) -> bool:
         return key in self._entries
 
-    def get(self, key: str, task: FileTask) -> FileResult | None:
+    def get(self, key: str, file_id: str, uri: str) -> FileResult | None:
         raw = self._entries.get(key)
         if raw is None:
             return None
@@ -128,11 +222,20 @@ class BuildCache:
             result = _decode(raw)
         except (KeyError, TypeError, ValueError):
             return None
-        if result.file_id != task.file_id or result.uri != task.uri:
+        if result.file_id != file_id or result.uri != uri:
             return None
         self._used[key] = raw
         self.hits += 1
         return result
+
+    def keep(self, key: str) -> bool:
+        """Keep an entry through the next save without decoding it (its result was taken
+        from elsewhere); False when there is no such entry."""
+        raw = self._entries.get(key)
+        if raw is None:
+            return False
+        self._used[key] = raw
+        return True
 
     def put(self, key: str, result: FileResult) -> None:
         if self.path is not None:  # orjson serializes the dataclass itself when saving
@@ -211,12 +314,40 @@ class DocumentMemo:
         renewed, count = _GENERATED_AT.subn(b'"generated_at": ' + stamp, data, count=1)
         return (renewed, summary) if count == 1 else None
 
-    def put(self, key: str, data: bytes, summary: DocumentSummary) -> None:
+    def previous(self, basis: str) -> tuple[bytes, dict[str, str]] | None:
+        """The last document and the key of each file it was built from, if it was built on
+        the same ``basis`` (settings, shard, options): its unchanged files' queries can be
+        taken from it instead of being decoded and qualified again."""
+        try:
+            meta = orjson.loads(self.meta_path.read_bytes())
+            if meta.get("basis") != basis or not isinstance(meta.get("file_keys"), dict):
+                return None
+            data = self.data_path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+                return None
+            return data, {str(k): str(v) for k, v in meta["file_keys"].items()}
+        except (OSError, ValueError, TypeError, orjson.JSONDecodeError):
+            return None
+
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        summary: DocumentSummary,
+        basis: str = "",
+        file_keys: Mapping[str, str] | None = None,
+    ) -> None:
         self.data_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.data_path.with_suffix(".tmp")
         tmp.write_bytes(data)
         tmp.replace(self.data_path)
-        meta = {"key": key, "sha256": hashlib.sha256(data).hexdigest(), "summary": asdict(summary)}
+        meta = {
+            "key": key,
+            "sha256": hashlib.sha256(data).hexdigest(),
+            "summary": asdict(summary),
+            "basis": basis,
+            "file_keys": dict(file_keys or {}),
+        }
         tmp = self.meta_path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(meta))
         tmp.replace(self.meta_path)

@@ -16,10 +16,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many
-from lineage_core.cache import BuildCache, DocumentMemo, DocumentSummary, task_key
+from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many, content_digest
+from lineage_core.cache import (
+    BuildCache,
+    DocumentMemo,
+    DocumentSummary,
+    FileStats,
+    file_key,
+    file_signature,
+    settings_digest,
+    task_key,
+)
 from lineage_core.config import Settings
-from lineage_core.discovery import SqlFile, discover, effective_vars, query_labels
+from lineage_core.discovery import SqlFile, VariablesOfFiles, discover, query_labels
 from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
 
 if TYPE_CHECKING:  # imported lazily at run time: a reused document never needs it
@@ -146,16 +155,42 @@ def _early_pool(options: BuildOptions, files: int) -> WorkerPool | None:
     return WorkerPool(jobs) if cold else None
 
 
+class _Pending:
+    """A file to look up in the cache: its bytes (None while only its digest is known)."""
+
+    __slots__ = ("content", "digest", "sql_file", "variables")
+
+    def __init__(self, sql_file: SqlFile, content: bytes | None, digest: str, variables: dict[str, Any]) -> None:
+        self.sql_file, self.content, self.digest, self.variables = sql_file, content, digest, variables
+
+    def task(self, options: BuildOptions) -> FileTask:
+        sql_file = self.sql_file
+        return FileTask(
+            file_id=sql_file.id,
+            source=sql_file.source,
+            uri=sql_file.uri,
+            path=sql_file.rel_path,
+            dialect=sql_file.dialect,
+            content=self.content or b"",
+            variables=self.variables,
+            columns=options.columns,
+            schema=options.schema,
+            max_bytes=options.max_file_bytes,
+            content_sha256=self.digest,
+        )
+
+
 @dataclass
 class _Plan:
     files: list[SqlFile]
     shard: tuple[int, int] | None
     slots: list[FileResult | None]
-    pending: list[tuple[int, str, FileTask]]
+    pending: list[tuple[int, str, _Pending]]
     keys: list[str]
     cache: BuildCache
     stats: BuildStats
     pool: WorkerPool | None = None
+    file_stats: FileStats = field(default_factory=lambda: FileStats(None))
 
     def close(self) -> None:
         if self.pool is not None:
@@ -168,7 +203,7 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
         from lineage_core.discovery.consumers import validate
 
         validate(settings)  # a typo in a BI source's options fails before any SQL is analyzed
-    files = discover(settings)
+    files = discover(settings, options.cache_dir)
     shard = None
     if options.shard_count is not None and options.shard_count > 1:
         index = options.shard_index or 0
@@ -177,36 +212,80 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
     elif options.shard_count == 1:
         shard = (0, 1)
     stats = BuildStats(files=len(files))
-    cache = BuildCache(Path(options.cache_dir) / "build-cache.json" if options.cache_dir else None)
+    cache_dir = Path(options.cache_dir) if options.cache_dir else None
+    cache = BuildCache(cache_dir / "build-cache.json" if cache_dir else None)
     plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats, _early_pool(options, len(files)))
+    plan.file_stats = FileStats(cache_dir / "file-stats.json" if cache_dir else None)
+    variables_of = VariablesOfFiles(settings)
+    settings_parts: dict[tuple[str, int], str] = {}  # (dialect, id of the shared variables)
     for position, sql_file in enumerate(files):
-        content = _read(sql_file)
-        if isinstance(content, ErrorRecord):
-            plan.slots[position] = FileResult(
-                sql_file.id, sql_file.source, sql_file.uri, sql_file.rel_path, 1, "", errors=(content,)
+        local = None if sql_file.root.startswith("gs://") else f"{sql_file.root}/{sql_file.rel_path}"
+        signature = None
+        digest = None
+        if local is not None and cache_dir is not None:
+            try:
+                signature = file_signature(local)
+                digest = plan.file_stats.digest(sql_file.id, signature)
+            except OSError:
+                signature = None  # _read reports it
+        content: bytes | None = None  # None: known by its digest, read on a miss
+        if digest is None:
+            read = _read(sql_file)
+            if isinstance(read, ErrorRecord):
+                plan.slots[position] = FileResult(
+                    sql_file.id, sql_file.source, sql_file.uri, sql_file.rel_path, 1, "", errors=(read,)
+                )
+                plan.keys.append(f"unreadable:{sql_file.id}:{read.message}")
+                continue
+            content = read
+            digest = content_digest(content)
+            if signature is not None:
+                plan.file_stats.record(sql_file.id, signature, digest)
+        variables: dict[str, Any] = variables_of(sql_file.source, sql_file.rel_path)
+        part = settings_parts.get((sql_file.dialect, id(variables)))
+        if part is None:
+            part = settings_parts[(sql_file.dialect, id(variables))] = settings_digest(
+                _Pending(sql_file, b"", digest, variables).task(options)
             )
-            plan.keys.append(f"unreadable:{sql_file.id}:{content.message}")
-            continue
-        variables: dict[str, Any] = effective_vars(settings, sql_file.source, sql_file.rel_path)
-        task = FileTask(
-            file_id=sql_file.id,
-            source=sql_file.source,
-            uri=sql_file.uri,
-            path=sql_file.rel_path,
-            dialect=sql_file.dialect,
-            content=content,
-            variables=variables,
-            columns=options.columns,
-            schema=options.schema,
-            max_bytes=options.max_file_bytes,
-        )
-        key = task_key(task)
+        key = file_key(part, sql_file.rel_path, digest)
         plan.keys.append(key)
-        plan.pending.append((position, key, task))  # a cache hit is decoded only if it is needed
+        # a cache hit is decoded only if it is needed; a task is made only for a miss
+        plan.pending.append((position, key, _Pending(sql_file, content, digest, variables)))
     return plan
 
 
-def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDocument:
+def _previous_results(memo: DocumentMemo | None, basis: str, plan: _Plan) -> dict[int, QueryResult]:
+    """Unchanged files' results taken from the last document (same basis, same file key):
+    reading one document costs a fraction of decoding and qualifying thousands of entries."""
+    found = memo.previous(basis) if memo is not None else None
+    if found is None:
+        return {}
+    data, file_keys = found
+    from lineage_core.artifact import loads_document
+    from lineage_core.assemble import results_from_document
+    from lineage_core.errors import DocumentError
+
+    try:
+        by_id = {r.query.id: r for r in results_from_document(loads_document(data))}
+    except DocumentError:
+        return {}
+    reused: dict[int, QueryResult] = {}
+    for position, key, pending in plan.pending:
+        sql_file = pending.sql_file
+        result = by_id.get(sql_file.id)
+        if result is not None and file_keys.get(sql_file.id) == key and result.query.uri == sql_file.uri:
+            reused[position] = result
+    return reused
+
+
+def _finish(
+    settings: Settings,
+    options: BuildOptions,
+    plan: _Plan,
+    previous: Callable[[], Mapping[int, QueryResult]] | None = None,
+) -> LineageDocument:
+    """Analyze what the cache does not know and assemble; ``previous`` gives the results that
+    can be taken from the last document (called only when some files are unchanged)."""
     # Imported here: a build that reuses its previous document never needs them.
     from lineage_core.assemble import assemble, qualify_result
 
@@ -215,16 +294,26 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
     if cache.warning:
         stats.warnings.append(cache.warning)
     jobs = options.jobs or os.cpu_count() or 1
-    misses = [(position, key, task) for position, key, task in plan.pending if not cache.has(key)]
-    hits = [(position, key, task) for position, key, task in plan.pending if cache.has(key)]
+    misses = [_loaded(plan, options, item) for item in plan.pending if not cache.has(item[1])]
     # Hand the changed files to workers first: they import sqlglot and parse while this
-    # process decodes the cached results of the unchanged ones (the one-changed-file case).
+    # process takes the unchanged ones from the last document or the cache (the one-changed
+    # -file case: importing sqlglot alone costs as much as all the rest).
     background = None
-    if misses and jobs > 1 and (len(misses) >= PARALLEL_THRESHOLD or len(hits) >= PARALLEL_THRESHOLD):
+    unchanged = len(plan.pending) - len(misses)
+    if misses and jobs > 1 and (len(misses) >= PARALLEL_THRESHOLD or unchanged >= PARALLEL_THRESHOLD):
         chunks = _chunks([task for _, _, task in misses], jobs)
         if plan.pool is None:
             plan.pool = WorkerPool(min(jobs, len(chunks)))
         background = plan.pool.executor.map(analyze_many, chunks)
+    taken = previous() if previous is not None and unchanged else {}
+    qualified_slots: list[QueryResult | None] = [None] * len(plan.slots)
+    for position, reused in taken.items():
+        qualified_slots[position] = reused
+    hits = [
+        item
+        for item in plan.pending
+        if cache.has(item[1]) and (item[0] not in taken or not cache.keep(item[1]))
+    ]
     label_cache: dict[tuple[str, str], dict[str, str]] = {}
 
     def labels_of(result: FileResult) -> dict[str, str]:
@@ -233,15 +322,14 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
             label_cache[key] = query_labels(settings, result.source, result.path)
         return label_cache[key]
 
-    qualified_slots: list[QueryResult | None] = [None] * len(plan.slots)
-    for position, key, task in hits:
-        hit = cache.get(key, task)
+    for position, key, item in hits:
+        hit = cache.get(key, item.sql_file.id, item.sql_file.uri)
         if hit is not None:
             plan.slots[position] = hit
             qualified_slots[position] = qualify_result(hit, settings, labels_of(hit))
         else:  # an entry that does not decode is never served: analyze the file again
-            misses.append((position, key, task))
-    stats.cached = cache.hits
+            misses.append(_loaded(plan, options, (position, key, item)))
+    stats.cached = cache.hits + len(taken)
     stats.analyzed = len(misses)
     done = len(plan.files) - len(misses)
     fresh: list[FileResult] = []
@@ -256,14 +344,16 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
     for (position, key, _), result in zip(misses, fresh, strict=True):
         plan.slots[position] = result
         cache.put(key, result)
-    if misses or cache.hits != len(plan.files):
+    if misses or stats.cached != len(plan.files):
         cache.save()
-    results = [r for r in plan.slots if r is not None]
-    qualified: list[QueryResult] = [
-        q if q is not None else qualify_result(r, settings, labels_of(r))
-        for r, q in zip(plan.slots, qualified_slots, strict=True)
-        if r is not None
-    ]
+    plan.file_stats.save()
+    qualified: list[QueryResult] = []
+    for analyzed, done_already in zip(plan.slots, qualified_slots, strict=True):
+        if done_already is not None:
+            qualified.append(done_already)
+        elif analyzed is not None:
+            qualified.append(qualify_result(analyzed, settings, labels_of(analyzed)))
+    coverage = coverage_of(settings, qualified)
     extra_nodes: list[Node] = []
     if has_consumer_sources(settings) and (plan.shard is None or plan.shard[0] == 0):
         # Apps, dashboards and jobs read tables too; shard 0 collects them in a sharded build.
@@ -276,12 +366,31 @@ def _finish(settings: Settings, options: BuildOptions, plan: _Plan) -> LineageDo
     return assemble(
         qualified,
         settings,
-        coverage_of(settings, results),
+        coverage,
         generated_at=options.generated_at,
         shard=plan.shard,
         with_columns=options.columns,
         extra_nodes=extra_nodes,
     )
+
+
+def _loaded(plan: _Plan, options: BuildOptions, item: tuple[int, str, _Pending]) -> tuple[int, str, FileTask]:
+    """The task of a cache miss, with its file's bytes (read now if only its digest was known).
+
+    A file that changed since its digest was recorded gets the key of what was read, so a
+    result is never stored under the key of other contents.
+    """
+    position, key, pending = item
+    if pending.content is not None:
+        return position, key, pending.task(options)
+    content = _read(pending.sql_file)
+    if isinstance(content, ErrorRecord):  # vanished since it was looked at: analysis reports it
+        content = b""
+    digest = content_digest(content)
+    task = dataclasses.replace(pending.task(options), content=content, content_sha256=digest)
+    if digest != pending.digest:
+        key = plan.keys[position] = task_key(task)
+    return position, key, task
 
 
 def link_jobs(
@@ -318,9 +427,14 @@ def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[L
         plan.close()
 
 
+def _basis(settings: Settings, options: BuildOptions, plan: _Plan) -> str:
+    """What a document depends on besides its files."""
+    return f"{settings.digest()}\n{plan.shard!r}\n{options.columns!r}"
+
+
 def _memo_key(settings: Settings, options: BuildOptions, plan: _Plan) -> str:
     digest = hashlib.sha256()
-    for part in (settings.digest(), repr(plan.shard), repr(options.columns), *plan.keys):
+    for part in (_basis(settings, options, plan), *plan.keys):
         digest.update(part.encode())
         digest.update(b"\n")
     return digest.hexdigest()
@@ -356,22 +470,26 @@ def _serialize(settings: Settings, options: BuildOptions, plan: _Plan) -> tuple[
             return data, summary, plan.stats
     from lineage_core.artifact import dumps_document
 
-    document = _finish(settings, options, plan)
+    basis = _basis(settings, options, plan)
+    reusable = memo is not None and not has_consumer_sources(settings)
+    document = _finish(settings, options, plan, (lambda: _previous_results(memo, basis, plan)) if reusable else None)
     data = dumps_document(document)
     summary = DocumentSummary.of(document)
     if memo is not None:
-        memo.put(key, data, summary)
+        file_keys = {pending.sql_file.id: key for _, key, pending in plan.pending}
+        # keys of what was read (a file that changed while it was read was keyed again)
+        memo.put(_memo_key(settings, options, plan), data, summary, basis, file_keys)
     return data, summary, plan.stats
 
 
-def coverage_of(settings: Settings, results: Sequence[FileResult]) -> list[SourceCoverage]:
+def coverage_of(settings: Settings, results: Sequence[QueryResult]) -> list[SourceCoverage]:
     from lineage_core.discovery.sql_files import source_root
 
     coverage = []
     for source in settings.sources:
         if source.type != "sql":
             continue
-        mine = [r for r in results if r.source == source.name]
+        mine = [r for r in results if r.query.source == source.name]
         failed = sum(1 for r in mine if r.failed)
         coverage.append(
             SourceCoverage(source.name, source_root(settings, source), len(mine), len(mine) - failed, failed)

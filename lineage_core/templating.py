@@ -16,6 +16,7 @@ from typing import Any
 import jinja2
 from jinja2.sandbox import SandboxedEnvironment
 
+from lineage_core.airflow_context import with_airflow_context
 from lineage_core.errors import RenderError
 
 _UNDEFINED_NAME = re.compile(r"'([^']+)' is undefined|has no attribute '([^']+)'")
@@ -87,16 +88,20 @@ def _render_simple(text: str, variables: Mapping[str, Any]) -> str | None:
 
 
 def render_sql(text: str, variables: Mapping[str, Any] | None = None, name: str = "<sql>") -> str:
-    """Render ``text`` with ``variables``; raise :class:`RenderError` naming line and variable."""
+    """Render ``text`` with ``variables`` over Airflow's template context (fixed dates).
+
+    Raise :class:`RenderError` naming line and variable.
+    """
     if not has_template_syntax(text):
         return text
-    fast = _render_simple(text, variables or {})
+    variables = with_airflow_context(variables or {})
+    fast = _render_simple(text, variables)
     if fast is not None:
         return fast
     env = _environment()
     try:
         template = env.from_string(text)
-        return template.render(**dict(variables or {}))
+        return template.render(**variables)
     except jinja2.TemplateSyntaxError as exc:
         raise RenderError(f"Jinja syntax error: {exc.message}", line=exc.lineno) from exc
     except jinja2.UndefinedError as exc:

@@ -143,13 +143,13 @@ def test_fix_keeps_values_set_by_hand(repo: Path, capsys: pytest.CaptureFixture[
 
 
 def test_fix_reports_what_a_stub_cannot_fix_and_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    sql = {"a.sql": "SELECT * FROM {{ macros.ds_add(ds, 1) }}\n", "b.sql": "SELECT * FROM {{ params.x }}.t\n"}
+    sql = {"a.sql": "SELECT * FROM {{ ref('orders') }}\n", "b.sql": "SELECT * FROM {{ params.x }}.t\n"}
     make_repo(tmp_path, "version: 1\nsources:\n  - path: sql\n", sql)
     code, out, _ = run(capsys, "check", "--fix", "--no-cache", "--config", str(tmp_path / "lineage.yaml"))
     text = (tmp_path / "lineage.yaml").read_text()
     # `'params' is undefined` names only the root: the full path comes from the template
     assert "params:\n    x: TODO" in text
-    assert "macros" not in text and "macros.ds_add(): a function" in out
+    assert "ref" not in text and "ref(): a function" in out
     assert code == 1  # a.sql still fails
 
 

@@ -28,9 +28,25 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
 
 
 def test_every_command_has_help() -> None:
-    for command in ("build", "merge", "check", "up", "down", "search", "sql", "demo", "synth"):
+    from lineage_core.cli.main import COMMAND_HOMES
+
+    for command in COMMAND_HOMES:
         proc = subprocess.run([sys.executable, "-m", "lineage_core.cli.main", command, "--help"], capture_output=True, text=True)
         assert proc.returncode == 0 and "usage: lineage" in proc.stdout, command
+
+
+def test_each_command_is_registered_by_the_module_named_for_it() -> None:
+    """`lineage CMD` imports only COMMAND_HOMES[CMD]: that module must define CMD, and every
+    command of the full parser must be listed (or it would silently take the slow path)."""
+    from lineage_core.cli.main import COMMAND_HOMES, COMMAND_MODULES, make_parser
+
+    def commands(parser: object) -> set[str]:
+        action = next(a for a in parser._actions if a.dest == "command")  # type: ignore[attr-defined]
+        return set(action.choices)
+
+    assert commands(make_parser()) == set(COMMAND_HOMES)
+    for command, module in COMMAND_HOMES.items():
+        assert module in COMMAND_MODULES and command in commands(make_parser((module,))), command
 
 
 def test_usage_errors_exit_2() -> None:

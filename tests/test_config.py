@@ -87,7 +87,9 @@ sources:
     report = effective_vars(settings, "s", "reporting/a.sql")
     assert plain["params"] == {"project": "p-source", "env": "prod", "keep": 1}
     assert report["params"] == {"project": "p-source", "env": "dev", "keep": 1}
-    assert plain["ds"]  # Airflow's date macros have defaults
+    from lineage_core.templating import render_sql
+
+    assert render_sql("{{ ds }}", plain) == "2024-01-01"  # Airflow's context lies beneath them all
 
 
 def test_deep_merge_overrides_leaves_only() -> None:

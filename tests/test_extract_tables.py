@@ -74,6 +74,10 @@ BIGQUERY = [
     ("SELECT * FROM ML.EVALUATE(MODEL `p.d.m`, TABLE `p.d.eval`)", {"p.d.m", "p.d.eval"}, set()),
     ("SELECT * FROM ML.EVALUATE(MODEL d.m, (SELECT * FROM d.holdout))", {"d.m", "d.holdout"}, set()),
     ("INSERT INTO d.scores SELECT * FROM ML.PREDICT(MODEL d.m, TABLE d.t)", {"d.m", "d.t"}, {"d.scores"}),
+    ("SELECT * FROM ML.DETECT_ANOMALIES(MODEL d.m, STRUCT(0.02 AS contamination), TABLE d.new_rows)", {"d.m", "d.new_rows"}, set()),
+    ("SELECT * FROM APPENDS(TABLE d.events, NULL, NULL)", {"d.events"}, set()),
+    ("CREATE OR REPLACE MODEL d.m OPTIONS (model_type = 'logistic_reg') AS SELECT * FROM d.training", {"d.training"}, {"d.m"}),
+    ("CREATE MODEL d.m OPTIONS (model_type = 'kmeans') AS SELECT * FROM d.f; SELECT * FROM ML.PREDICT(MODEL d.m, TABLE d.t)", {"d.f", "d.t"}, {"d.m"}),
     # CREATE TABLE / VIEW
     ("CREATE TABLE ds.t (id INT64, name STRING)", set(), {"ds.t"}),
     ("CREATE TABLE IF NOT EXISTS ds.t (id INT64) PARTITION BY DATE(_PARTITIONTIME)", set(), {"ds.t"}),
@@ -121,6 +125,9 @@ BIGQUERY = [
     ("LOAD DATA OVERWRITE ds.t FROM FILES (format = 'PARQUET', uris = ['gs://b/p/*.parquet'])", {"gs://b/p/*.parquet"}, {"ds.t"}),
     ("EXPORT DATA OPTIONS (uri = 'gs://b/out/*.csv', format = 'CSV') AS SELECT * FROM ds.t", {"ds.t"}, set()),
     ("EXPORT DATA OPTIONS (uri = 'gs://b/x-*.json', format = 'JSON') AS SELECT a.* FROM ds.a a JOIN ds.b USING (id)", {"ds.a", "ds.b"}, set()),
+    ("EXPORT DATA WITH CONNECTION `p.us.conn` OPTIONS (uri = 's3://b/*') AS SELECT * FROM ds.t", {"ds.t"}, set()),
+    ("SELECT * FROM `p.ds.t$20240101`", {"p.ds.t"}, set()),
+    ("CREATE TEMP FUNCTION lookup(k STRING) AS ((SELECT v FROM ds.dim WHERE key = k)); SELECT lookup(k) FROM ds.f", {"ds.dim", "ds.f"}, set()),
     # no lineage
     ("DROP TABLE ds.t", set(), set()),
     ("DROP TABLE IF EXISTS `p.ds.t`", set(), set()),
@@ -267,6 +274,27 @@ def test_jinja_variables_are_rendered() -> None:
     )
     assert [str(t) for t in got.targets] == ["prod-1.ds.t"]
     assert [str(t) for t in got.sources] == ["prod-1.ds.s"]
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM ML.EVALUATE(MODEL d.m, TABLE d.eval)",
+        "SELECT * FROM ML.EXPLAIN_PREDICT(MODEL `p.d.m`, (SELECT * FROM d.x), STRUCT(3 AS top_k_features))",
+        "SELECT * FROM CHANGES(TABLE d.t, TIMESTAMP '2024-01-01', NULL)",
+    ],
+)
+def test_table_and_model_arguments_parse_without_issues(sql: str) -> None:
+    assert table_lineage(sql).issues == ()
+
+
+def test_airflow_template_variables_render_without_configuration() -> None:
+    got = table_lineage(
+        "INSERT INTO ds.daily SELECT * FROM ds.events WHERE d BETWEEN '{{ macros.ds_add(ds, -7) }}' AND '{{ ds }}'"
+        " AND ts < '{{ data_interval_end }}' AND run = '{{ ti.xcom_pull(task_ids=\"x\") }}'"
+    )
+    assert ([str(t) for t in got.sources], [str(t) for t in got.targets]) == (["ds.events"], ["ds.daily"])
+    assert got.issues == ()
 
 
 def test_undefined_jinja_variable_raises_render_error() -> None:

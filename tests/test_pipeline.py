@@ -169,6 +169,70 @@ def test_cache_reuses_only_what_did_not_change(tmp_path: Path) -> None:
     assert analyzed == 5
 
 
+def _age(path: Path, seconds: int = 3600) -> None:
+    """Set a file's mtime in the past, as for a file nobody touched lately."""
+    old = path.stat().st_mtime - seconds
+    os.utime(path, (old, old))
+
+
+@pytest.fixture
+def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by a test are seconds old at most: trust their signature at once."""
+    import lineage_core.cache as cache_module
+
+    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+
+
+def test_unchanged_files_are_known_by_their_stat_signature(tmp_path: Path, no_racy_window: None) -> None:
+    root = repo(tmp_path, {f"f{i}.sql": f"INSERT INTO p.d.t{i} SELECT * FROM p.d.s{i}\n" for i in range(3)})
+    for path in root.iterdir():
+        _age(path)
+    cache = tmp_path / "cache"
+    cache_build(root, cache)
+    import orjson
+
+    recorded = orjson.loads((cache / "file-stats.json").read_bytes())["files"]
+    assert sorted(recorded) == ["default:f0.sql", "default:f1.sql", "default:f2.sql"]
+    # new variables: every file is a cache miss, and its bytes are read although its digest was known
+    document, analyzed = cache_build(root, cache, "vars: {x: other}\n")
+    assert analyzed == 3 and {"p.d.t0", "p.d.s2"} <= {n.id for n in document.nodes}
+
+
+def test_a_file_rewritten_with_its_old_size_and_mtime_is_still_seen(tmp_path: Path, no_racy_window: None) -> None:
+    root = repo(tmp_path, {"f.sql": "INSERT INTO p.d.aaaa SELECT * FROM p.d.s\n"})
+    _age(root / "f.sql")
+    cache = tmp_path / "cache"
+    cache_build(root, cache)
+    before = (root / "f.sql").stat()
+    (root / "f.sql").write_text("INSERT INTO p.d.bbbb SELECT * FROM p.d.s\n")  # same size
+    os.utime(root / "f.sql", ns=(before.st_atime_ns, before.st_mtime_ns))  # and the same mtime
+    document, analyzed = cache_build(root, cache)
+    assert analyzed == 1 and "p.d.bbbb" in {n.id for n in document.nodes}
+
+
+def test_a_file_changed_just_now_is_not_trusted_by_its_signature(tmp_path: Path) -> None:
+    root = repo(tmp_path, {"f.sql": "SELECT 1\n"})
+    cache = tmp_path / "cache"
+    cache_build(root, cache)  # f.sql was written a moment ago: racy, so not recorded
+    stats_file = cache / "file-stats.json"
+    import orjson
+
+    assert not stats_file.exists() or orjson.loads(stats_file.read_bytes())["files"] == {}
+
+
+@pytest.mark.parametrize("garbage", [b"", b"{", b'{"format": 1, "files": {"default:f.sql": [1, 2]}}', b"\xff\x00"])
+def test_corrupt_file_stats_are_ignored(tmp_path: Path, garbage: bytes, no_racy_window: None) -> None:
+    root = repo(tmp_path, {"f.sql": "INSERT INTO p.d.t SELECT * FROM p.d.s\n"})
+    _age(root / "f.sql")
+    cache = tmp_path / "cache"
+    cache_build(root, cache)
+    (cache / "file-stats.json").write_bytes(garbage)
+    (root / "f.sql").write_text("INSERT INTO p.d.u SELECT * FROM p.d.s\n")
+    _age(root / "f.sql")
+    document, analyzed = cache_build(root, cache)
+    assert analyzed == 1 and "p.d.u" in {n.id for n in document.nodes}
+
+
 def test_cache_key_covers_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import lineage_core.cache as cache_module
 
@@ -177,10 +241,11 @@ def test_cache_key_covers_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     cache_build(root, cache)
     monkeypatch.setattr(cache_module, "__version__", "99.0")
     assert cache_build(root, cache)[1] == 1
-    cache_module.sqlglot_version.cache_clear()
-    monkeypatch.setattr(cache_module, "version", lambda name: "0.0.1")
+    monkeypatch.setattr(cache_module, "sqlglot_version", lambda: "0.0.1")
     assert cache_build(root, cache)[1] == 1
-    cache_module.sqlglot_version.cache_clear()
+    assert cache_build(root, cache)[1] == 0
+    monkeypatch.setattr(cache_module, "code_digest", lambda: "changed extraction code")
+    assert cache_build(root, cache)[1] == 1
 
 
 @pytest.mark.parametrize(
@@ -211,3 +276,37 @@ def test_build_cli_bare_without_config(
     assert main(["build", str(root), "--out", "out/lineage.json"]) == 0
     assert "1 files → 3 tables, 2 edges" in capsys.readouterr().out
     assert os.path.isfile(tmp_path / "out" / "lineage.json")
+
+
+def _serialized(root: Path, yaml: str, cache: Path | None) -> tuple[bytes, int, int]:
+    from lineage_core.pipeline import build_serialized
+
+    settings = parse_settings(yaml).with_root(root)
+    data, _, stats = build_serialized(
+        settings, BuildOptions(cache_dir=str(cache) if cache else None, jobs=1, generated_at="2026-01-01T00:00:00+00:00")
+    )
+    return data, stats.analyzed, stats.cached
+
+
+def test_unchanged_queries_taken_from_the_last_document_give_the_same_document(tmp_path: Path) -> None:
+    import shutil
+
+    example = Path(__file__).resolve().parents[1] / "examples" / "warehouse"
+    root = tmp_path / "warehouse"
+    shutil.copytree(example / "sql", root)
+    yaml = (example / "lineage.yaml").read_text().replace("path: sql", "path: .")
+    cache = tmp_path / "cache"
+    files = len(list(root.rglob("*.sql")))
+    _serialized(root, yaml, cache)
+    victim = sorted(root.rglob("*.sql"))[len(list(root.rglob("*.sql"))) // 2]
+    victim.write_text(victim.read_text() + "\nINSERT INTO `acme-analytics.marts.added` SELECT * FROM `acme-analytics.raw.orders`;\n")
+    (sorted(root.rglob("*.sql"))[0]).unlink()
+    incremental, analyzed, cached = _serialized(root, yaml, cache)
+    assert (analyzed, cached) == (1, files - 2)
+    fresh, _, _ = _serialized(root, yaml, None)
+    assert incremental == fresh and b"acme-analytics.marts.added" in fresh
+    # other settings: the last document is not reused, and the result is still exact
+    relabeled = yaml.replace("labels: {repo: composer-dags}", "labels: {repo: renamed}")
+    assert relabeled != yaml
+    incremental, analyzed, _ = _serialized(root, relabeled, cache)
+    assert analyzed == 0 and incremental == _serialized(root, relabeled, None)[0] and b"renamed" in incremental

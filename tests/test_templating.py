@@ -47,6 +47,30 @@ def test_undefined_variables_are_errors_with_line(template: str, line: int, vari
     assert caught.value.line == line and caught.value.variable == variable
 
 
+@pytest.mark.parametrize(
+    ("template", "variables", "expected"),
+    [
+        ("{{ ds }} {{ ds_nodash }} {{ next_ds }} {{ prev_ds_nodash }}", {}, "2024-01-01 20240101 2024-01-02 20231231"),
+        ("{{ macros.ds_add(ds, -7) }}", {}, "2023-12-25"),
+        ("{{ macros.ds_format(ds, '%Y-%m-%d', '%Y/%m') }}", {}, "2024/01"),
+        ("{{ execution_date.strftime('%Y%m') }} {{ logical_date.add(days=1).to_date_string() }}", {}, "202401 2024-01-02"),
+        ("{{ data_interval_end.format('YYYYMMDD') }}", {}, "20240102"),
+        ("{{ ti.xcom_pull(task_ids='x') }}|{{ dag.dag_id }}|{{ dag_run.conf.get('a', 'b') }}", {}, "|lineage|b"),
+        # the user's `ds` moves every derived date; their own values win
+        ("{{ ds_nodash }} {{ macros.ds_add(ds, 1) }} {{ yesterday_ds }}", {"ds": "2026-11-24"}, "20261124 2026-11-25 2026-11-23"),
+        ("{{ ds_nodash }}", {"ds": "2026-11-24", "ds_nodash": "custom"}, "custom"),
+    ],
+)
+def test_airflow_context_has_fixed_defaults(template: str, variables: dict[str, object], expected: str) -> None:
+    assert render_sql(template, variables) == expected
+
+
+@pytest.mark.parametrize("template", ["{{ params.project }}.d.t", "{{ var.value.project }}.d.t", "{{ conn.bq.host }}"])
+def test_variables_that_can_name_tables_have_no_default(template: str) -> None:
+    with pytest.raises(RenderError, match="undefined"):
+        render_sql(template, {})
+
+
 def test_syntax_error_has_a_line() -> None:
     with pytest.raises(RenderError, match="syntax") as caught:
         render_sql("select\n{% if %}", VARS)

@@ -191,10 +191,7 @@ def run_sql(args: argparse.Namespace) -> int:
         except UnicodeDecodeError as exc:
             raise UsageError(f"{args.file}: not UTF-8 text") from exc
         name = args.file
-    from lineage_core.config import deep_merge
-    from lineage_core.discovery.sql_files import AIRFLOW_DEFAULTS
-
-    lineage = table_lineage(text, dialect=dialect, vars=deep_merge(AIRFLOW_DEFAULTS, settings.vars))
+    lineage = table_lineage(text, dialect=dialect, vars=settings.vars)
     rows: list[dict[str, Any]] = []
     for st in lineage.statements:
         rows.append(

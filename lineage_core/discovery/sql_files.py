@@ -6,28 +6,14 @@ the command line) or a ``gs://bucket/prefix/``; include/exclude are globs relati
 
 from __future__ import annotations
 
-import fnmatch
 import os
-from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from lineage_core.config import Settings, SourceSettings, deep_merge
+from lineage_core.discovery.walk import DirectoryListings, matches, walk_matching
 from lineage_core.errors import ConfigError
-
-# Airflow's date macros, so templates that use them render without a config entry.
-# A config's `vars` overrides any of them.
-AIRFLOW_DEFAULTS: Mapping[str, Any] = {
-    "ds": "2000-01-01",
-    "ds_nodash": "20000101",
-    "ts": "2000-01-01T00:00:00+00:00",
-    "ts_nodash": "20000101T000000",
-    "prev_ds": "1999-12-31",
-    "next_ds": "2000-01-02",
-    "data_interval_start": "2000-01-01T00:00:00+00:00",
-    "data_interval_end": "2000-01-02T00:00:00+00:00",
-}
 
 
 @dataclass(frozen=True)
@@ -48,38 +34,6 @@ class SqlFile:
         return f"{self.source}:{self.rel_path}"
 
 
-def matches(rel_path: str, patterns: Sequence[str]) -> bool:
-    """gitignore-style globs: `**/x` also matches `x` at the top level."""
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(rel_path, pattern):
-            return True
-        if pattern.startswith("**/") and fnmatch.fnmatchcase(rel_path, pattern[3:]):
-            return True
-    return False
-
-
-def walk_matching(
-    root: str | Path, include: Sequence[str], exclude: Sequence[str], skip_dirs: Collection[str] = ()
-) -> list[str]:
-    """Posix paths under ``root`` matching ``include`` and not ``exclude``, in a stable order.
-
-    os.walk + string joins: pathlib costs more than the rest of a warm build together.
-    Directories named in ``skip_dirs`` or starting with a dot are not entered when given.
-    """
-    found = []
-    for directory, subdirs, names in os.walk(root):
-        if skip_dirs:
-            subdirs[:] = [d for d in subdirs if d not in skip_dirs and not d.startswith(".")]
-        subdirs.sort()
-        rel_dir = os.path.relpath(directory, root).replace(os.sep, "/")
-        prefix = "" if rel_dir == "." else rel_dir + "/"
-        for name in sorted(names):
-            rel = prefix + name
-            if matches(rel, include) and not matches(rel, exclude):
-                found.append(rel)
-    return found
-
-
 def source_root(settings: Settings, source: SourceSettings) -> str:
     if source.path.startswith("gs://"):
         return source.path
@@ -90,11 +44,16 @@ def source_root(settings: Settings, source: SourceSettings) -> str:
     return root.as_posix()
 
 
-def _local_files(root: str, source: SourceSettings) -> list[str]:
+def _local_files(root: str, source: SourceSettings, cache_dir: str | None) -> list[str]:
     if not os.path.isdir(root):
         what = "is not a directory" if os.path.exists(root) else "does not exist"
         raise ConfigError(f"source '{source.name}': directory {root} {what}")
-    return walk_matching(root, source.include, source.exclude)
+    if cache_dir is None:
+        return walk_matching(root, source.include, source.exclude)
+    listings = DirectoryListings.for_walk(cache_dir, root, source.include, source.exclude)
+    found = walk_matching(root, source.include, source.exclude, listings=listings)
+    listings.save()
+    return found
 
 
 def _gcs_files(root: str, source: SourceSettings) -> list[str]:
@@ -105,22 +64,51 @@ def _gcs_files(root: str, source: SourceSettings) -> list[str]:
     return [r for r in rels if matches(r, source.include) and not matches(r, source.exclude)]
 
 
-def discover(settings: Settings) -> list[SqlFile]:
-    """Every SQL file of every source, sorted by (source, path) so builds are reproducible."""
+def discover(settings: Settings, cache_dir: str | None = None) -> list[SqlFile]:
+    """Every SQL file of every source, sorted by (source, path) so builds are reproducible.
+
+    With a ``cache_dir``, directory listings are remembered there (see ``DirectoryListings``).
+    """
     files: list[SqlFile] = []
     for source in settings.sources:
         if source.type != "sql":
             continue
         root = source_root(settings, source)
-        rels = _gcs_files(root, source) if root.startswith("gs://") else _local_files(root, source)
+        rels = _gcs_files(root, source) if root.startswith("gs://") else _local_files(root, source, cache_dir)
         dialect = source.dialect or settings.dialect
         files.extend(SqlFile(source.name, root, rel, dialect) for rel in sorted(rels))
     return files
 
 
+class VariablesOfFiles:
+    """``effective_vars`` for many files: one merged mapping (the same object) per distinct
+    source and set of matching file globs, so callers can key work by it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._merged: dict[tuple[str, tuple[int, ...]], dict[str, Any]] = {}
+
+    def __call__(self, source_name: str, rel_path: str) -> dict[str, Any]:
+        globs = tuple(
+            index
+            for source in self.settings.sources
+            if source.name == source_name
+            for index, override in enumerate(source.files)
+            if matches(rel_path, (override.match,))
+        )
+        key = (source_name, globs)
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = effective_vars(self.settings, source_name, rel_path)
+        return merged
+
+
 def effective_vars(settings: Settings, source_name: str, rel_path: str) -> dict[str, Any]:
-    """Jinja variables for one file: Airflow defaults < global < source < matching file globs."""
-    merged = deep_merge(AIRFLOW_DEFAULTS, settings.vars)
+    """Jinja variables for one file: global < source < matching file globs.
+
+    (Airflow's template context lies beneath them all: see ``lineage_core.airflow_context``.)
+    """
+    merged = dict(settings.vars)
     for source in settings.sources:
         if source.name != source_name:
             continue

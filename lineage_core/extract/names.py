@@ -86,6 +86,8 @@ def table_id(node: exp.Table, dialect: str) -> TableId | None:
     name = _identifier_parts(this, dialect)
     if not name:
         return None
+    if dialect == "bigquery" and "$" in name[-1][1:]:
+        name[-1] = name[-1].split("$", 1)[0]  # `t$20240101`: a partition decorator of t
     db = _identifier_parts(node.args.get("db"), dialect)
     catalog = _identifier_parts(node.args.get("catalog"), dialect)
     if db is None or catalog is None:

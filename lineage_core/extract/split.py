@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import threading
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -168,6 +169,7 @@ def split(tokens: list[Token], lo: int = 0, hi: int | None = None) -> list[Chunk
     chunks: list[Chunk] = []
     start = i = lo
     depth = 0
+    marks = _marks(tokens, lo, hi)
 
     def flush(end: int) -> None:
         if end > start:
@@ -234,21 +236,41 @@ def split(tokens: list[Token], lo: int = 0, hi: int | None = None) -> list[Chunk
                     continue
                 start = i = j  # the BEGIN opens the body
                 continue
+        # Inside a statement only a ';' or a T-SQL `GO` matters: jump to the next of them
+        # (most tokens of a file are here, so they are not visited one by one).
+        at = bisect_right(marks, i)
+        mark = marks[at] if at < len(marks) else hi
+        if mark < hi and tokens[mark].token_type != TokenType.SEMICOLON:  # a `GO` candidate
+            depth = _depth(tokens, i, mark, depth)
+            if depth == 0 and word(tokens[mark]) == "GO" and _alone_on_line(tokens, mark):
+                flush(mark)
+                start = mark + 1
+            i = mark + 1
+            continue
+        i = mark
+    flush(hi)
+    return chunks
+
+
+def _marks(tokens: list[Token], lo: int, hi: int) -> list[int]:
+    """Positions of ';' and of `GO` words in tokens[lo:hi]."""
+    semicolon = TokenType.SEMICOLON
+    return [
+        k
+        for k in range(lo, hi)
+        if tokens[k].token_type == semicolon or (len(tokens[k].text) == 2 and tokens[k].text.upper() == "GO")
+    ]
+
+
+def _depth(tokens: list[Token], lo: int, hi: int, depth: int) -> int:
+    """Bracket depth after tokens[lo:hi], starting from ``depth`` (never below zero)."""
+    for k in range(lo, hi):
+        tt = tokens[k].token_type
         if tt in (TokenType.L_PAREN, TokenType.L_BRACKET):
             depth += 1
         elif tt in (TokenType.R_PAREN, TokenType.R_BRACKET):
             depth = max(depth - 1, 0)
-        elif (
-            len(tok.text) == 2
-            and word(tok) == "GO"
-            and depth == 0
-            and _alone_on_line(tokens, i)
-        ):
-            flush(i)
-            start = i + 1
-        i += 1
-    flush(hi)
-    return chunks
+    return depth
 
 
 def _is_procedure(tokens: list[Token], i: int, hi: int) -> bool:

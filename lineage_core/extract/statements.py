@@ -34,7 +34,7 @@ _NO_LINEAGE: tuple[type[exp.Expr], ...] = (
     exp.Comment,
     exp.Kill,
 )
-_WRITTEN_KINDS = ("TABLE", "VIEW")
+_WRITTEN_KINDS = ("TABLE", "VIEW", "MODEL")  # a BigQuery ML model is read by ML.PREDICT like a table
 _NOT_READ_PARENTS = (exp.Reference, exp.ForeignKey, exp.JoinHint)
 _TRAVERSABLE = (exp.Query, exp.DDL, exp.DML)
 
@@ -240,8 +240,6 @@ def analyze(stmt: exp.Expr, dialect: str) -> Facts:
 
     if isinstance(stmt, exp.Create):
         kind = str(stmt.args.get("kind") or "").upper()
-        if not kind.endswith(_WRITTEN_KINDS):
-            return facts  # functions, procedures, indexes, schemas: not lineage
         props = stmt.args.get("properties")
         temp = bool(
             props
@@ -250,8 +248,15 @@ def analyze(stmt: exp.Expr, dialect: str) -> Facts:
                 for p in props.expressions
             )
         )
+        if kind == "FUNCTION" and temp:
+            # A script's temporary SQL function runs inside that script: its body's reads count.
+            # (A persistent function reads when it is called, not when it is created.)
+            skip.update(id(t) for t in stmt.this.find_all(exp.Table))
+        elif not kind.endswith(_WRITTEN_KINDS):
+            return facts  # functions, procedures, indexes, schemas: not lineage
         facts.creates_view = "VIEW" in kind
-        written(_real_table(stmt.this), temp)
+        if kind != "FUNCTION":
+            written(_real_table(stmt.this), temp)
     elif isinstance(stmt, exp.Insert):
         this = stmt.this
         if isinstance(this, exp.Directory):
@@ -292,6 +297,10 @@ def analyze(stmt: exp.Expr, dialect: str) -> Facts:
         written(_real_table(stmt.this), bool(stmt.args.get("temp")))
         for holder in (stmt.args.get("inpath"), stmt.args.get("files")):
             facts.sources.extend(_locations(holder))
+    elif isinstance(stmt, exp.Export):
+        connection = stmt.args.get("connection")  # EXPORT DATA WITH CONNECTION `p.us.c`: not data
+        if isinstance(connection, exp.Expr):
+            skip.update(id(t) for t in connection.find_all(exp.Table))
     elif isinstance(stmt, exp.Cache):
         node = _real_table(stmt.this)
         if node is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ from lineage_core.extract.split import (
 )
 from lineage_core.extract.statements import Facts, analyze
 from lineage_core.models import TableId
-from lineage_core.templating import render_sql
+from lineage_core.templating import has_template_syntax, render_sql
 
 MAX_PAREN_DEPTH = 120  # deeper statements are read from tokens (the parser would recurse)
 MAX_BODY_DEPTH = 3  # procedure bodies inside string literals, nested
@@ -140,6 +141,10 @@ class _Run:
                     )
                 facts = fallback.extract(toks[chunk.start : chunk.end], self.dialect)
         except ParseError as exc:
+            facts_or_none = self.reparse_table_arguments(body)
+            if facts_or_none is not None:
+                self.stmts.append(_Stmt(facts_or_none, line_start, line_end))
+                return
             if not self.resplit(seg, chunk, exc, depth):
                 self.fallback(seg, chunk, _message(exc), _line(exc, line_start, chunk, seg))
             return
@@ -180,6 +185,19 @@ class _Run:
             facts.temp_hidden += more.temp_hidden
         return facts
 
+    def reparse_table_arguments(self, body: str) -> Facts | None:
+        """BigQuery table functions sqlglot does not know (``ML.EVALUATE(MODEL m, TABLE t)``,
+        ``APPENDS(TABLE t, …)``): read each ``MODEL x`` / ``TABLE x`` argument as a subquery."""
+        if self.dialect != "bigquery":
+            return None
+        rewritten, count = _TABLE_ARGUMENT.subn(r"\g<lead>(SELECT * FROM \g<name>)", body)
+        if not count:
+            return None
+        try:
+            return self.parsed(dialect_of(self.dialect).parse(rewritten))
+        except (SqlglotError, RecursionError, ValueError, TypeError, KeyError):
+            return None
+
     def resplit(self, seg: Segment, chunk: Chunk, exc: ParseError, depth: int) -> bool:
         """A parse error on a statement keyword: a new statement began without a ';'."""
         if not exc.errors or self.resplits >= MAX_RESPLITS:
@@ -207,6 +225,10 @@ class _Run:
         )
 
 
+_TABLE_ARGUMENT = re.compile(
+    r"(?P<lead>[(,]\s*)(?:MODEL|TABLE)\s+(?P<name>(?:`[^`]+`|[\w-]+)(?:\s*\.\s*(?:`[^`]+`|[\w-]+))*)",
+    re.IGNORECASE,
+)
 _FLOW_CONTROL = frozenset({"RAISE", "LEAVE", "BREAK", "CONTINUE", "ITERATE"})
 
 _LOCAL = threading.local()
@@ -340,6 +362,6 @@ def table_lineage(
     Never raises on bad SQL: statements that do not parse become issues (and are read
     leniently from their tokens); only :class:`LineageError` subclasses escape.
     """
-    if vars is not None:
+    if vars is not None or has_template_syntax(sql):
         sql = render_sql(sql, vars)
     return _assemble(parse_script(sql, dialect))

@@ -35,7 +35,8 @@ import msgspec
 from lineage_core.config import Settings, SourceSettings
 from lineage_core.discovery.consumers._common import Builder, Collected, local_root, read_sql
 from lineage_core.discovery.consumers.python_apps import SKIP_DIRS
-from lineage_core.discovery.sql_files import effective_vars, matches, source_root, walk_matching
+from lineage_core.discovery.sql_files import effective_vars, source_root
+from lineage_core.discovery.walk import matches, walk_matching
 from lineage_core.errors import RenderError
 from lineage_core.models import ErrorRecord
 from lineage_core.templating import render_sql

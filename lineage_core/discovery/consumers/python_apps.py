@@ -38,7 +38,7 @@ import msgspec
 
 from lineage_core.config import Settings, SourceSettings
 from lineage_core.discovery.consumers._common import Builder, Collected, local_root, placeholder, read_sql
-from lineage_core.discovery.sql_files import walk_matching
+from lineage_core.discovery.walk import walk_matching
 from lineage_core.models import ErrorRecord
 
 SKIP_DIRS = frozenset({".git", ".hg", ".venv", "venv", "env", "node_modules", "__pycache__", "site-packages", ".tox"})
