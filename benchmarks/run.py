@@ -6,6 +6,7 @@ Sections that cannot run say why and make the whole run exit 1; nothing is skipp
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import tempfile
 import time
@@ -73,6 +74,12 @@ def memory(work: Path) -> Any:
     return build_bench.memory_growth(work)
 
 
+def real_sql(work: Path) -> Any:
+    from benchmarks import real_bench
+
+    return real_bench.run(work)
+
+
 def store_load() -> Any:
     from benchmarks import store_bench
 
@@ -106,6 +113,10 @@ def main() -> int:
         )
         section("Stairlight 0.9.2 vs our cold build", lambda: stairlight(work), failures)
         section("peak memory by file count", lambda: memory(work), failures)
+        if os.environ.get("BENCH_REAL_SQL"):
+            section("the same on a real SQL repository ($BENCH_REAL_SQL)", lambda: real_sql(work), failures)
+        else:
+            print("\n== real SQL repository: set BENCH_REAL_SQL=DIR (and BENCH_REAL_CONFIG) to time one")
         section("store: loading a 100,000-table document", store_load, failures)
         section("app data path on a 100,000-table document", app, failures)
     if failures:

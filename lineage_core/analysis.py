@@ -86,7 +86,7 @@ def _decode(task: FileTask) -> tuple[str | None, ErrorRecord | None]:
 
 def analyze(task: FileTask) -> FileResult:
     """Read, render and extract one file; every failure becomes an ErrorRecord, never an exception."""
-    from lineage_core.extract import column_lineage, table_lineage
+    from lineage_core.extract import column_lineage, rendered_lineage
     from lineage_core.templating import render_sql
 
     digest = content_digest(task.content)
@@ -104,7 +104,7 @@ def analyze(task: FileTask) -> FileResult:
     except RenderError as exc:
         return failed(line_end, ErrorRecord(task.uri, task.path, exc.line, "render", str(exc), exc.variable))
     try:
-        lineage = table_lineage(rendered, dialect=task.dialect)
+        lineage = rendered_lineage(rendered, dialect=task.dialect)
     except LineageError as exc:
         return failed(line_end, ErrorRecord(task.uri, task.path, None, "parse", str(exc)))
     errors = tuple(ErrorRecord(task.uri, task.path, issue.line, issue.kind, issue.message) for issue in lineage.issues)

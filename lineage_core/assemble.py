@@ -7,7 +7,7 @@ document as an unsharded one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 
@@ -86,9 +86,26 @@ def _qualify_column(column: str, settings: Settings) -> str:
     return f"{qualify(TableId.parse(table).parts, settings)}.{name}"
 
 
+def _select_target(result: FileResult, settings: Settings) -> Parts | None:
+    """The table a SELECT-only file's path names, when its source has a `select_target`."""
+    if result.targets:
+        return None
+    for source in settings.sources:
+        if source.name == result.source and source.select_target is not None:
+            from lineage_core.path_targets import path_target
+
+            found = path_target(source.select_target.path, source.select_target.table, result.path)
+            return TableId.parse(found).parts if found else None
+    return None
+
+
 def qualify_result(result: FileResult, settings: Settings, labels: dict[str, str]) -> QueryResult:
     def q(items: Iterable[Parts]) -> tuple[str, ...]:
         return tuple(sorted({qualify(p, settings) for p in items}))
+
+    target = _select_target(result, settings)
+    if target is not None:  # the path says where the SELECT's rows go: every source flows there
+        result = replace(result, targets=(target,), edges=(*result.edges, *((s, target) for s in result.sources)))
 
     query = Query(
         id=result.file_id,
@@ -102,7 +119,7 @@ def qualify_result(result: FileResult, settings: Settings, labels: dict[str, str
         targets=q(result.targets),
         digest=result.digest,
     )
-    edges = tuple(sorted({(qualify(s, settings), qualify(t, settings)) for s, t in result.edges}))
+    edges = tuple(sorted({(qualify(a, settings), qualify(b, settings)) for a, b in result.edges}))
     columns = tuple(sorted({(_qualify_column(s, settings), _qualify_column(t, settings)) for s, t in result.columns}))
     return QueryResult(query, edges, q(result.views), result.errors, columns, result.failed)
 

@@ -32,6 +32,13 @@ class FileVars(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     labels: dict[str, str] = {}
 
 
+class SelectTarget(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Where a SELECT-only file's rows go, read from its path (see lineage_core.path_targets)."""
+
+    path: str  # e.g. "{project}/{dataset}/{table}/query.sql"
+    table: str | None = None  # e.g. "{project}.{dataset}.{table}" (default: placeholders joined by dots)
+
+
 class SourceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str = "default"
     # "sql": a directory of SQL files. Other types (apps, BI tools, job logs) are read by
@@ -45,6 +52,7 @@ class SourceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     labels: dict[str, str] = {}
     vars: dict[str, Any] = {}
     files: tuple[FileVars, ...] = ()
+    select_target: SelectTarget | None = None
 
 
 class TableSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -191,7 +199,23 @@ def parse_settings(text: str, path: str = DEFAULT_CONFIG_NAME, base_dir: str = "
         settings = msgspec.convert(data, Settings, str_keys=True)
     except msgspec.ValidationError as exc:
         raise ConfigError(_explain(exc, tree, path)) from exc
+    _check_select_targets(settings, tree, path)
     return msgspec.structs.replace(settings, base_dir=base_dir, config_path=path)
+
+
+def _check_select_targets(settings: Settings, tree: Any, path: str) -> None:
+    from lineage_core.path_targets import PathPatternError, check_template
+
+    for index, source in enumerate(settings.sources):
+        if source.select_target is None:
+            continue
+        try:
+            check_template(source.select_target.path, source.select_target.table)
+        except PathPatternError as exc:
+            loc: list[int | str] = ["sources", index, "select_target"]
+            raise ConfigError(
+                f"invalid configuration:\n  {path}:{_line_of(tree, loc)}: sources.{index}.select_target: {exc}"
+            ) from exc
 
 
 def load_settings(path: str | Path | None, *, required: bool = False) -> Settings:

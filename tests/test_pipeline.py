@@ -310,3 +310,10 @@ def test_unchanged_queries_taken_from_the_last_document_give_the_same_document(t
     assert relabeled != yaml
     incremental, analyzed, _ = _serialized(root, relabeled, cache)
     assert analyzed == 0 and incremental == _serialized(root, relabeled, None)[0] and b"renamed" in incremental
+
+
+def test_a_file_is_rendered_once(tmp_path: Path) -> None:
+    """What rendering leaves (`{{` kept by `{% raw %}`) is SQL text, never a second template."""
+    root = repo(tmp_path, {"a.sql": "SELECT '{% raw %}{{ not_a_variable }}{% endraw %}' AS s FROM p.d.t\n"})
+    document = run(root)
+    assert document.errors == () and document.queries[0].sources == ("p.d.t",)

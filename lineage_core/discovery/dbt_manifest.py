@@ -174,7 +174,7 @@ def model_lineage(
 ) -> list[ModelLineage]:
     """Sources and target of every model and snapshot, sorted by unique id."""
     from lineage_core.assemble import qualify
-    from lineage_core.extract import UnknownDialectError, table_lineage
+    from lineage_core.extract import UnknownDialectError, rendered_lineage
 
     settings = settings or Settings()
     dialect = dialect or dialect_of(manifest)
@@ -197,7 +197,7 @@ def model_lineage(
             )
         else:
             try:
-                lineage = table_lineage(sql, dialect=dialect)
+                lineage = rendered_lineage(sql, dialect=dialect)
             except (UnknownDialectError, LineageError) as exc:
                 sources = expected
                 issues.append(("parse", f"compiled SQL does not parse ({exc}): sources from depends_on"))

@@ -10,7 +10,7 @@ from lineage_core.extract.model import (
     StatementLineage,
     TableLineage,
 )
-from lineage_core.extract.tables import UnknownDialectError, table_lineage
+from lineage_core.extract.tables import UnknownDialectError, rendered_lineage, table_lineage
 
 __all__ = [
     "ColumnEdgeRef",
@@ -20,5 +20,6 @@ __all__ = [
     "UnknownDialectError",
     "column_lineage",
     "load_columns_schema",
+    "rendered_lineage",
     "table_lineage",
 ]

@@ -360,8 +360,15 @@ def table_lineage(
     """Tables read (``sources``) and written (``targets``) by a SQL script.
 
     Never raises on bad SQL: statements that do not parse become issues (and are read
-    leniently from their tokens); only :class:`LineageError` subclasses escape.
+    leniently from their tokens); only :class:`LineageError` subclasses escape. A template
+    is rendered first (Jinja, sandboxed, strict) with ``vars`` over Airflow's context.
     """
     if vars is not None or has_template_syntax(sql):
         sql = render_sql(sql, vars)
+    return rendered_lineage(sql, dialect)
+
+
+def rendered_lineage(sql: str, dialect: str = "bigquery") -> TableLineage:
+    """``table_lineage`` of SQL that is already rendered (or is no template): never renders,
+    so `{{` in a string literal or a BI tool's `{{ parameter }}` stays text."""
     return _assemble(parse_script(sql, dialect))

@@ -188,8 +188,12 @@ def _demo_documents(tmp_path: Path) -> Path:
 
 
 def test_screenshots_of_every_page(browser: Any, tmp_path: Path) -> None:
-    """Saves docs/screenshots/*.png from the pages of the demo (what `make demo` serves)."""
-    demo = _demo_documents(tmp_path)
+    """Saves docs/screenshots/*.png from the pages of the demo (what `make demo` serves).
+
+    The documents go where `make demo` puts them, and the app is given the same relative URIs,
+    so the pictures show what a user sees (and no path of the machine that took them).
+    """
+    demo = _demo_documents(REPO / "build")
     document = demo / "lineage.json"
     from lineage_core.artifact import loads_document
     from lineage_core.graph import LineageGraph
@@ -208,7 +212,10 @@ def test_screenshots_of_every_page(browser: Any, tmp_path: Path) -> None:
         "errors": ("/Errors_and_coverage", "Coverage per source"),
         "health": ("/Data_health?problems=1", "Root causes"),
     }
-    with running_app(document, tmp_path, HEALTH_URI=str(demo / "health.json")) as running:
+    relative = demo.relative_to(REPO).as_posix()
+    with running_app(
+        Path(relative) / "lineage.json", tmp_path, HEALTH_URI=f"{relative}/health.json"
+    ) as running:
         context = browser.new_context(viewport=VIEWPORT)
         page = context.new_page()
         for name, (path, marker) in shots.items():

@@ -117,10 +117,10 @@ class SqlReads:
 
 def read_sql(sql: str, dialect: str, settings: Settings) -> SqlReads:
     """Tables a SQL text reads and writes (qualified), through the one extractor."""
-    from lineage_core.extract import UnknownDialectError, table_lineage
+    from lineage_core.extract import UnknownDialectError, rendered_lineage
 
     try:
-        lineage = table_lineage(sql, dialect)
+        lineage = rendered_lineage(sql, dialect)
     except UnknownDialectError as exc:
         return SqlReads((), (), (("parse", None, str(exc)),), ())
     unknown: list[str] = []
