@@ -26,13 +26,22 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run_demo)
 
 
+def _as_shown(path: Path, base: Path) -> Path:
+    """``path`` relative to ``base`` when it lies below it: the document and the pages then
+    show `examples/warehouse/sql`, not where this checkout happens to be."""
+    try:
+        return path.resolve().relative_to(base.resolve())
+    except ValueError:
+        return path.resolve()
+
+
 def prepare(out_dir: Path) -> dict[str, Path]:
     """Build the example and evaluate its health; return the paths written."""
     from lineage_core.cli.build import publish_document, summary
     from lineage_core.config import load_settings
     from lineage_core.pipeline import BuildOptions, build
 
-    config = EXAMPLE / "lineage.yaml"
+    config = _as_shown(EXAMPLE / "lineage.yaml", Path.cwd())
     if not config.is_file():
         raise UsageError(f"the example warehouse is missing ({config}); is this a full checkout?")
     settings = load_settings(config)
@@ -60,9 +69,10 @@ def run_demo(args: argparse.Namespace) -> int:
         print(f"{name:8} {path}")
     if args.no_serve:
         return 0
-    env = dict(os.environ, LINEAGE_URI=str(paths["lineage"].resolve()))
+    # the app runs in the project root: URIs relative to it when they can be
+    env = dict(os.environ, LINEAGE_URI=str(_as_shown(paths["lineage"], PROJECT_ROOT)))
     if "health" in paths:
-        env["HEALTH_URI"] = str(paths["health"].resolve())
+        env["HEALTH_URI"] = str(_as_shown(paths["health"], PROJECT_ROOT))
     command = [
         sys.executable,
         "-m",
