@@ -14,7 +14,6 @@ import hashlib
 import importlib.util
 import os
 import re
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -27,6 +26,7 @@ import orjson
 from lineage_core import __version__
 from lineage_core.analysis import FileResult, FileTask
 from lineage_core.models import ErrorRecord, LineageDocument
+from lineage_core.stat_memo import StatMemo
 
 CACHE_FORMAT = 1
 
@@ -99,7 +99,6 @@ def file_key(settings_part: str, path: str, content_sha256: str) -> str:
 
 
 FileSignature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
-RACY_NS = 2_000_000_000  # a file changed this recently may change again within the same tick
 
 
 def file_signature(path: str) -> FileSignature:
@@ -111,46 +110,24 @@ class FileStats:
     """The content digest of each file last read, by its stat signature (git's index, in short).
 
     A warm build of thousands of files then neither reads nor hashes the unchanged ones. The
-    signature includes ctime, which no tool can set back, and a file changed less than two
-    seconds before it was recorded is not recorded: it is read again next time (git's "racy"
-    files), so a digest is never trusted for a file that changed after it was taken.
+    signature includes ctime, which no tool can set back; see ``StatMemo`` for what is never
+    trusted.
     """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._known: dict[str, list[Any]] = {}
-        self._seen: dict[str, list[Any]] = {}
-        if path is not None:
-            try:
-                data = orjson.loads(path.read_bytes())
-                if isinstance(data, dict) and data.get("format") == CACHE_FORMAT and isinstance(data.get("files"), dict):
-                    self._known = data["files"]
-            except (OSError, ValueError, orjson.JSONDecodeError):
-                self._known = {}  # unreadable: every file is read and hashed, as without it
+        self.memo = StatMemo(path)
 
     def digest(self, file_id: str, signature: FileSignature) -> str | None:
-        known = self._known.get(file_id)
-        if (
-            isinstance(known, list)
-            and len(known) == 5
-            and tuple(known[:4]) == signature
-            and isinstance(known[4], str)
-        ):
-            self._seen[file_id] = known
+        known = self.memo.get(file_id)
+        if isinstance(known, list) and len(known) == 5 and tuple(known[:4]) == signature and isinstance(known[4], str):
             return known[4]
         return None
 
     def record(self, file_id: str, signature: FileSignature, digest: str) -> None:
-        if max(signature[1], signature[2]) < time.time_ns() - RACY_NS:
-            self._seen[file_id] = [*signature, digest]
+        self.memo.put(file_id, [*signature, digest], max(signature[1], signature[2]))
 
     def save(self) -> None:
-        if self.path is None or self._seen == self._known:
-            return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self.path.with_suffix(".tmp")
-        tmp.write_bytes(orjson.dumps({"format": CACHE_FORMAT, "files": self._seen}))
-        tmp.replace(self.path)
+        self.memo.save()
 
 
 def _parts_list(items: Any) -> tuple[tuple[str, ...], ...]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import lineage_core.discovery.walk as walk_module
+import lineage_core.stat_memo as stat_memo
 from lineage_core.discovery.walk import DirectoryListings, matches, walk_matching
 
 
@@ -77,13 +77,13 @@ def test_a_directory_changed_just_now_is_listed_again(tmp_path: Path, monkeypatc
     walk_matching(root, ["**/*.sql"], [], listings=listings)
     listings.save()  # the directories were made a moment ago: nothing is remembered
     assert not (tmp_path / "listings.json").exists()
-    monkeypatch.setattr(walk_module, "RACY_NS", 0)
+    monkeypatch.setattr(stat_memo, "RACY_NS", 0)
     walk_matching(root, ["**/*.sql"], [], listings=listings)
     listings.save()
     assert (tmp_path / "listings.json").exists()
 
 
-@pytest.mark.parametrize("garbage", [b"", b"[", b'{"format": 1, "dirs": {"": [1, "x", []]}}', b"\xff"])
+@pytest.mark.parametrize("garbage", [b"", b"[", b'{"format": 1, "entries": {"": [1, "x", []]}}', b"\xff"])
 def test_a_corrupt_listings_file_is_ignored(tmp_path: Path, garbage: bytes) -> None:
     root = tree(tmp_path / "repo", ["a/1.sql", "2.sql"])
     path = tmp_path / "listings.json"

@@ -71,4 +71,4 @@ def test_select_only_files_write_the_table_of_their_path(tmp_path: Path) -> None
     assert by_path["notes/adhoc.sql"].targets == ()
     edges = {(e.source, e.target) for e in document.edges}
     assert {("p.raw.events", "p.ds.daily_v1"), ("p.raw.users", "p.ds.daily_v1"), ("p.ds.daily_v1", "p.ds.view_v1")} <= edges
-    assert not any(t == "p.raw.users" or s == "p.raw.users" and t != "p.ds.daily_v1" for s, t in edges)
+    assert not any(t == "p.raw.users" or (s == "p.raw.users" and t != "p.ds.daily_v1") for s, t in edges)

@@ -178,9 +178,9 @@ def _age(path: Path, seconds: int = 3600) -> None:
 @pytest.fixture
 def no_racy_window(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written by a test are seconds old at most: trust their signature at once."""
-    import lineage_core.cache as cache_module
+    import lineage_core.stat_memo as stat_memo
 
-    monkeypatch.setattr(cache_module, "RACY_NS", 0)
+    monkeypatch.setattr(stat_memo, "RACY_NS", 0)
 
 
 def test_unchanged_files_are_known_by_their_stat_signature(tmp_path: Path, no_racy_window: None) -> None:
@@ -191,7 +191,7 @@ def test_unchanged_files_are_known_by_their_stat_signature(tmp_path: Path, no_ra
     cache_build(root, cache)
     import orjson
 
-    recorded = orjson.loads((cache / "file-stats.json").read_bytes())["files"]
+    recorded = orjson.loads((cache / "file-stats.json").read_bytes())["entries"]
     assert sorted(recorded) == ["default:f0.sql", "default:f1.sql", "default:f2.sql"]
     # new variables: every file is a cache miss, and its bytes are read although its digest was known
     document, analyzed = cache_build(root, cache, "vars: {x: other}\n")
@@ -217,10 +217,10 @@ def test_a_file_changed_just_now_is_not_trusted_by_its_signature(tmp_path: Path)
     stats_file = cache / "file-stats.json"
     import orjson
 
-    assert not stats_file.exists() or orjson.loads(stats_file.read_bytes())["files"] == {}
+    assert not stats_file.exists() or orjson.loads(stats_file.read_bytes())["entries"] == {}
 
 
-@pytest.mark.parametrize("garbage", [b"", b"{", b'{"format": 1, "files": {"default:f.sql": [1, 2]}}', b"\xff\x00"])
+@pytest.mark.parametrize("garbage", [b"", b"{", b'{"format": 1, "entries": {"default:f.sql": [1, 2]}}', b"\xff\x00"])
 def test_corrupt_file_stats_are_ignored(tmp_path: Path, garbage: bytes, no_racy_window: None) -> None:
     root = repo(tmp_path, {"f.sql": "INSERT INTO p.d.t SELECT * FROM p.d.s\n"})
     _age(root / "f.sql")

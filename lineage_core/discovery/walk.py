@@ -12,16 +12,13 @@ import fnmatch
 import hashlib
 import os
 import re
-import time
 from collections.abc import Collection, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 import orjson
 
-LISTINGS_FORMAT = 1
-RACY_NS = 2_000_000_000  # a directory changed this recently may change again within the same tick
+from lineage_core.stat_memo import StatMemo
 
 
 def matches(rel_path: str, patterns: Sequence[str]) -> bool:
@@ -54,22 +51,12 @@ def _literal_endings(patterns: tuple[str, ...]) -> tuple[str, ...] | None:
 class DirectoryListings:
     """What each directory of one walk held (subdirectories, matching files), by its mtime.
 
-    Kept in the build cache directory, one file per (root, include, exclude). A directory
-    changed less than two seconds before it was listed is not remembered (it could change
-    again within the same mtime tick); an unreadable or foreign listings file is ignored.
+    Kept in the build cache directory, one file per (root, include, exclude); see
+    ``StatMemo`` for what is never trusted.
     """
 
     def __init__(self, path: Path | None) -> None:
-        self.path = path
-        self._known: dict[str, list[Any]] = {}
-        self._seen: dict[str, list[Any]] = {}
-        if path is not None:
-            try:
-                data = orjson.loads(path.read_bytes())
-                if isinstance(data, dict) and data.get("format") == LISTINGS_FORMAT and isinstance(data.get("dirs"), dict):
-                    self._known = data["dirs"]
-            except (OSError, ValueError, orjson.JSONDecodeError):
-                self._known = {}
+        self.memo = StatMemo(path)
 
     @classmethod
     def for_walk(cls, cache_dir: str, root: str, include: Sequence[str], exclude: Sequence[str]) -> DirectoryListings:
@@ -77,7 +64,7 @@ class DirectoryListings:
         return cls(Path(cache_dir) / f"listings-{hashlib.sha256(walk).hexdigest()[:16]}.json")
 
     def lookup(self, rel_dir: str, mtime_ns: int) -> tuple[list[str], list[str]] | None:
-        known = self._known.get(rel_dir)
+        known = self.memo.get(rel_dir)
         if (
             isinstance(known, list)
             and len(known) == 3
@@ -85,24 +72,14 @@ class DirectoryListings:
             and isinstance(known[1], list)
             and isinstance(known[2], list)
         ):
-            self._seen[rel_dir] = known
             return known[1], known[2]
         return None
 
     def remember(self, rel_dir: str, mtime_ns: int, subdirs: list[str], files: list[str]) -> None:
-        if mtime_ns < time.time_ns() - RACY_NS:
-            self._seen[rel_dir] = [mtime_ns, subdirs, files]
+        self.memo.put(rel_dir, [mtime_ns, subdirs, files], mtime_ns)
 
     def save(self) -> None:
-        if self.path is None or self._seen == self._known:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_bytes(orjson.dumps({"format": LISTINGS_FORMAT, "dirs": self._seen}))
-            tmp.replace(self.path)
-        except OSError:
-            pass  # only a speed-up: the next build lists the directories again
+        self.memo.save()
 
 
 def walk_matching(

@@ -120,7 +120,7 @@ class _Run:
                 facts.kind = "condition"
             elif chunk.kind == "query" or first.token_type in command_types(self.dialect):
                 facts = self.parsed(dialect_of(self.dialect).parse(body))
-            elif _too_deep(toks, chunk):
+            elif body.count("(") > MAX_PAREN_DEPTH and _too_deep(toks, chunk):  # fewer "(" cannot nest deeper
                 self.fallback(seg, chunk, "statement nested too deeply to parse", line_start)
                 return
             else:
