@@ -11,12 +11,12 @@ import dataclasses
 import hashlib
 import os
 import zlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many, content_digest
+from lineage_core.analysis import FileResult, FileTask, analyze_many, content_digest
 from lineage_core.cache import (
     BuildCache,
     DocumentMemo,
@@ -30,14 +30,12 @@ from lineage_core.cache import (
 from lineage_core.config import Settings
 from lineage_core.discovery import SqlFile, VariablesOfFiles, discover, query_labels
 from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
+from lineage_core.workers import PARALLEL_THRESHOLD, Progress, WorkerPool, analyze_all, chunks_of
 
 if TYPE_CHECKING:  # imported lazily at run time: a reused document never needs it
     from lineage_core.assemble import QueryResult
 
-Progress = Callable[[int, int], None]
 DEFAULT_CACHE_DIR = ".lineage-cache"
-# Below this many files to analyze, starting worker processes costs more than it saves.
-PARALLEL_THRESHOLD = 24
 
 
 @dataclass(frozen=True)
@@ -82,77 +80,16 @@ def _read(sql_file: SqlFile) -> bytes | ErrorRecord:
         return ErrorRecord(sql_file.uri, sql_file.rel_path, None, "read", f"cannot read file: {exc.strerror or exc}")
 
 
-def _chunks(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
-    # Several chunks per worker balance uneven file sizes; order is restored afterwards.
-    size = max(1, min(32, len(tasks) // (jobs * 8) or 1))
-    return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
-
-
-def _warm_worker() -> None:
-    """Worker start-up: import the parser while the parent is still reading files."""
-    import lineage_core.extract
-    import lineage_core.templating  # noqa: F401
-
-
-def _started() -> None:
-    """A no-op task: submitting it makes the pool fork its workers now."""
-
-
-class WorkerPool:
-    """A process pool started early on cold builds, so workers import sqlglot while the parent
-    discovers, reads and hashes the files; never started when the cache may answer."""
-
-    def __init__(self, jobs: int) -> None:
-        from concurrent.futures import ProcessPoolExecutor
-
-        self.jobs = jobs
-        self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker)
-        for _ in range(jobs):
-            self.executor.submit(_started)
-
-    def close(self) -> None:
-        self.executor.shutdown(wait=True, cancel_futures=True)
-
-
-def _analyze_all(
-    tasks: Sequence[FileTask],
-    jobs: int,
-    progress: Progress | None,
-    done: int,
-    total: int,
-    pool: WorkerPool | None = None,
-) -> list[FileResult]:
-    if jobs <= 1 or len(tasks) < PARALLEL_THRESHOLD:
-        results = []
-        for task in tasks:
-            results.append(analyze(task))
-            done += 1
-            if progress:
-                progress(done, total)
-        return results
-    owned = pool is None
-    if pool is None:
-        pool = WorkerPool(jobs)
-    results = []
-    try:
-        for chunk_results in pool.executor.map(analyze_many, _chunks(tasks, jobs)):
-            results.extend(chunk_results)
-            done += len(chunk_results)
-            if progress:
-                progress(done, total)
-    finally:
-        if owned:
-            pool.close()
-    return results
+def _incremental(options: BuildOptions) -> bool:
+    return options.cache_dir is not None and os.path.exists(os.path.join(options.cache_dir, "build-cache.json"))
 
 
 def _early_pool(options: BuildOptions, files: int) -> WorkerPool | None:
     """Start workers before reading files when this is surely a cold build with many files."""
     jobs = options.jobs or os.cpu_count() or 1
-    if jobs <= 1 or files < PARALLEL_THRESHOLD:
+    if jobs <= 1 or files < PARALLEL_THRESHOLD or _incremental(options):
         return None
-    cold = options.cache_dir is None or not os.path.exists(os.path.join(options.cache_dir, "build-cache.json"))
-    return WorkerPool(jobs) if cold else None
+    return WorkerPool(jobs)
 
 
 class _Pending:
@@ -298,10 +235,11 @@ def _finish(
     # Hand the changed files to workers first: they import sqlglot and parse while this
     # process takes the unchanged ones from the last document or the cache (the one-changed
     # -file case: importing sqlglot alone costs as much as all the rest).
-    background = None
     unchanged = len(plan.pending) - len(misses)
+    background: Iterator[list[FileResult]] | None = None
+    tasks = [task for _, _, task in misses]
     if misses and jobs > 1 and (len(misses) >= PARALLEL_THRESHOLD or unchanged >= PARALLEL_THRESHOLD):
-        chunks = _chunks([task for _, _, task in misses], jobs)
+        chunks = chunks_of(tasks, jobs)
         if plan.pool is None:
             plan.pool = WorkerPool(min(jobs, len(chunks)))
         background = plan.pool.executor.map(analyze_many, chunks)
@@ -340,7 +278,7 @@ def _finish(
             if options.progress:
                 options.progress(done, len(plan.files))
     late = [task for _, _, task in misses[len(fresh) :]]
-    fresh.extend(_analyze_all(late, jobs, options.progress, done, len(plan.files), plan.pool))
+    fresh.extend(analyze_all(late, jobs, options.progress, done, len(plan.files), plan.pool))
     for (position, key, _), result in zip(misses, fresh, strict=True):
         plan.slots[position] = result
         cache.put(key, result)
