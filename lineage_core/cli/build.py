@@ -140,9 +140,16 @@ GC_THRESHOLDS = (50_000, 20, 100)
 
 
 def run_build(args: argparse.Namespace) -> int:
-    from lineage_core.pipeline import BuildOptions, build_serialized
-
+    thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)  # inherited by the worker processes
+    try:
+        return _run_build(args)
+    finally:
+        gc.set_threshold(*thresholds)  # a caller in the same process (tests, `demo`) keeps its own
+
+
+def _run_build(args: argparse.Namespace) -> int:
+    from lineage_core.pipeline import BuildOptions, build_serialized
     from lineage_core.remote_cache import local_cache_dir
 
     settings = settings_from(args)
