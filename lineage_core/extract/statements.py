@@ -1,7 +1,8 @@
 """One parsed statement → what it reads and writes (its *facts*).
 
-Tables are told apart from CTE names with sqlglot's scope analysis; the few relation
-positions that no query scope covers (``UPDATE … FROM cte``) are checked lexically.
+Tables are told apart from CTE names lexically: an unqualified name is a CTE when a ``WITH``
+around it defines that name before it (or at it, when ``RECURSIVE``), which is how SQL scopes
+CTEs, and costs one walk up the tree per table instead of building every query scope.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlglot import exp
-from sqlglot.optimizer.scope import traverse_scope
 
 from lineage_core.extract.names import is_temp_name, table_id
 from lineage_core.models import TableId
@@ -36,7 +36,6 @@ _NO_LINEAGE: tuple[type[exp.Expr], ...] = (
 )
 _WRITTEN_KINDS = ("TABLE", "VIEW", "MODEL")  # a BigQuery ML model is read by ML.PREDICT like a table
 _NOT_READ_PARENTS = (exp.Reference, exp.ForeignKey, exp.JoinHint)
-_TRAVERSABLE = (exp.Query, exp.DDL, exp.DML)
 
 
 @dataclass
@@ -159,38 +158,9 @@ def _lexical_cte(table: exp.Table) -> bool:
     return False
 
 
-def _scope_roots(stmt: exp.Expr) -> list[exp.Expr]:
-    if isinstance(stmt, _TRAVERSABLE):
-        return [stmt]
-    roots: list[exp.Expr] = []
-    for query in stmt.find_all(exp.Query):
-        if not any(isinstance(a, exp.Query) for a in _ancestors(query, stmt)):
-            roots.append(query)
-    return roots
-
-
-def _ancestors(node: exp.Expr, stop: exp.Expr) -> Iterable[exp.Expr]:
-    parent = node.parent
-    while parent is not None and parent is not stop:
-        yield parent
-        parent = parent.parent
-
-
 def cte_references(stmt: exp.Expr) -> set[int]:
     """ids of the Table nodes in ``stmt`` that name a CTE rather than a table."""
-    refs: set[int] = set()
-    visited: set[int] = set()
-    for root in _scope_roots(stmt):
-        for scope in traverse_scope(root):
-            names = {name.lower() for name in scope.cte_sources}
-            for table in scope.tables:
-                visited.add(id(table))
-                if names and not table.args.get("db") and table.name.lower() in names:
-                    refs.add(id(table))
-    for table in stmt.find_all(exp.Table):
-        if id(table) not in visited and _lexical_cte(table):
-            refs.add(id(table))
-    return refs
+    return {id(table) for table in stmt.find_all(exp.Table) if _lexical_cte(table)}
 
 
 def _path_of(node: exp.Expr | None) -> TableId | None:

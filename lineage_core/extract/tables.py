@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, SqlglotError
-from sqlglot.parser import Parser
 from sqlglot.tokenizer_core import Token
 
 from lineage_core.errors import LineageError
 from lineage_core.extract import fallback
 from lineage_core.extract.model import ExtractIssue, StatementLineage, TableLineage
 from lineage_core.extract.names import dialect_of, is_temp_name, key
+from lineage_core.extract.parsing import parse_sql, parse_tokens
 from lineage_core.extract.split import (
     STATEMENT_WORDS,
     Chunk,
@@ -113,19 +112,19 @@ class _Run:
             return
         try:
             if chunk.kind == "expr":
-                expression = dialect_of(self.dialect).parse("SELECT " + body)[0]
+                expression = parse_sql(self.dialect, "SELECT " + body)[0]
                 if expression is None:
                     return
                 facts = analyze(expression, self.dialect)
                 facts.kind = "condition"
             elif chunk.kind == "query" or first.token_type in command_types(self.dialect):
-                facts = self.parsed(dialect_of(self.dialect).parse(body))
+                facts = self.parsed(parse_sql(self.dialect, body))
             elif body.count("(") > MAX_PAREN_DEPTH and _too_deep(toks, chunk):  # fewer "(" cannot nest deeper
                 self.fallback(seg, chunk, "statement nested too deeply to parse", line_start)
                 return
             else:
                 facts = self.parsed(
-                    _parser(self.dialect).parse(toks[chunk.start : chunk.end], seg.text)
+                    parse_tokens(self.dialect, toks[chunk.start : chunk.end], seg.text)
                 )
             if facts.kind in COMMAND_WITH_LINEAGE:
                 # sqlglot kept this statement as an opaque command: read it from tokens
@@ -162,7 +161,7 @@ class _Run:
             start = equals + 1 if equals is not None else selects[0]
             body = seg.text[toks[start].start : toks[chunk.end - 1].end + 1]
             try:
-                expression = dialect_of(self.dialect).parse("SELECT " + body)[0]
+                expression = parse_sql(self.dialect, "SELECT " + body)[0]
                 if expression is not None:
                     facts = analyze(expression, self.dialect)
                     facts.kind = lead.lower()
@@ -194,7 +193,7 @@ class _Run:
         if not count:
             return None
         try:
-            return self.parsed(dialect_of(self.dialect).parse(rewritten))
+            return self.parsed(parse_sql(self.dialect, rewritten))
         except (SqlglotError, RecursionError, ValueError, TypeError, KeyError):
             return None
 
@@ -230,18 +229,6 @@ _TABLE_ARGUMENT = re.compile(
     re.IGNORECASE,
 )
 _FLOW_CONTROL = frozenset({"RAISE", "LEAVE", "BREAK", "CONTINUE", "ITERATE"})
-
-_LOCAL = threading.local()
-
-
-def _parser(dialect: str) -> Parser:
-    cache: dict[str, Parser] | None = getattr(_LOCAL, "parsers", None)
-    if cache is None:
-        cache = _LOCAL.parsers = {}
-    parser = cache.get(dialect)
-    if parser is None:
-        parser = cache[dialect] = dialect_of(dialect).parser()
-    return parser
 
 
 def _too_deep(toks: list[Token], chunk: Chunk) -> bool:
