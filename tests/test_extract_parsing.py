@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import sqlglot
 from extract_helpers import corpus_cases
+from sqlglot import exp
 from sqlglot.errors import ParseError
 
 from lineage_core.extract.names import dialect_of
@@ -22,6 +23,8 @@ IMPLICIT_UNNESTS = [
     "WITH c AS (SELECT * FROM t, t.arr) SELECT * FROM c, c.items WHERE EXISTS (SELECT 1 FROM c AS d, d.z)",
     "INSERT INTO ds.out SELECT * FROM ds.src AS s, s.lines AS l",
     "SELECT * FROM ds.t1 CROSS JOIN ds.t1.arr",
+    "SELECT * FROM ds.a JOIN ds.b AS x ON TRUE, x.arr AS y, y.z",  # a joined-with-ON name is seen
+    "SELECT * FROM (ds.a AS p JOIN ds.b ON TRUE), p.arr",
 ]
 
 
@@ -31,9 +34,9 @@ CASES = [(d, sql) for d in ("bigquery", "redshift") for sql in IMPLICIT_UNNESTS 
 @pytest.mark.parametrize(("dialect", "sql"), CASES)
 def test_same_tree_as_sqlglot(dialect: str, sql: str) -> None:
     expected = sqlglot.parse(sql, read=dialect)
-    got = parse_sql(dialect, sql)
-    assert [e.sql(dialect) for e in got if e] == [e.sql(dialect) for e in expected if e]
-    assert got == expected
+    got = [p.tree for p in parse_sql(dialect, sql)]
+    assert [e.sql(dialect) for e in got] == [e.sql(dialect) for e in expected if e]
+    assert got == [e for e in expected if e]
 
 
 def test_deferred_rewrite_is_what_makes_the_trees_equal() -> None:
@@ -49,6 +52,14 @@ def test_deferred_rewrite_is_what_makes_the_trees_equal() -> None:
     make_unnests_explicit(raw, "bigquery")
     assert raw == expected
     assert raw.sql("bigquery") == expected.sql("bigquery")
+
+
+@pytest.mark.parametrize(("dialect", "sql"), CASES)
+def test_tables_and_with_found_in_the_same_walk(dialect: str, sql: str) -> None:
+    for parsed in parse_sql(dialect, sql):
+        assert [id(t) for t in parsed.tables] == [id(t) for t in parsed.tree.find_all(exp.Table)]
+        assert all(t.root() is parsed.tree for t in parsed.tables)
+        assert parsed.has_with == (parsed.tree.find(exp.With) is not None)
 
 
 def test_switch_is_restored_after_a_parse_error() -> None:
@@ -68,6 +79,6 @@ def test_corpus_trees_match_sqlglot(dialect: str) -> None:
             expected = sqlglot.parse(sql, read=dialect)
         except Exception:
             continue  # the other dialects' syntax; parse_sql raises the same error
-        assert parse_sql(dialect, sql) == expected, sql
+        assert [p.tree for p in parse_sql(dialect, sql)] == [e for e in expected if e], sql
         compared += 1
     assert compared > 100

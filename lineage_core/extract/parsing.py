@@ -15,6 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 
 from sqlglot import exp
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
@@ -29,21 +30,44 @@ _NAME_LEAVES = (exp.Identifier, exp.Literal, exp.Var, exp.Star, exp.Null)
 _LOCAL = threading.local()
 
 
-def parse_sql(dialect: str, sql: str) -> list[exp.Expr | None]:
-    """``sqlglot.parse(sql, read=dialect)``."""
+@dataclass
+class Parsed:
+    """A parsed statement with the nodes extraction needs, found in one walk of the tree."""
+
+    tree: exp.Expr
+    tables: list[exp.Table]  # breadth-first, as ``tree.find_all(exp.Table)``
+    has_with: bool
+
+
+def parse_sql(dialect: str, sql: str) -> list[Parsed]:
+    """The statements of ``sql`` (``sqlglot.parse(sql, read=dialect)`` without empty ones)."""
     return parse_tokens(dialect, dialect_of(dialect).tokenize(sql), sql)
 
 
-def parse_tokens(dialect: str, tokens: list[Token], sql: str) -> list[exp.Expr | None]:
+def parse_tokens(dialect: str, tokens: list[Token], sql: str) -> list[Parsed]:
     """Parse already tokenized SQL (``sql`` is the text the tokens point into)."""
     parser = _parser(dialect)
     with _implicit_unnest_off(type(parser)) as deferred:
-        expressions = parser.parse(tokens, sql)
-    if deferred:
-        for expression in expressions:
-            if expression is not None:
-                make_unnests_explicit(expression, dialect)
-    return expressions
+        trees = parser.parse(tokens, sql)
+    return [_indexed(tree, dialect, deferred) for tree in trees if tree is not None]
+
+
+def _indexed(tree: exp.Expr, dialect: str, deferred: bool) -> Parsed:
+    tables: list[exp.Table] = []
+    joins: list[exp.Join] = []
+    has_with = False
+    for node in tree.find_all(exp.Table, exp.Join, exp.With):
+        if isinstance(node, exp.Table):
+            tables.append(node)
+        elif isinstance(node, exp.Join):
+            joins.append(node)
+        else:
+            has_with = True
+    if deferred and joins:
+        replaced = _make_unnests_explicit(joins, dialect)
+        if replaced:
+            tables = [table for table in tables if id(table) not in replaced]
+    return Parsed(tree, tables, has_with)
 
 
 def _parser(dialect: str) -> Parser:
@@ -73,14 +97,30 @@ def _implicit_unnest_off(parser_class: type[Parser]) -> Iterator[bool]:
 def make_unnests_explicit(tree: exp.Expr, dialect: str) -> None:
     """In each SELECT, a comma-joined relation whose first name part is an earlier relation of
     the same FROM (``FROM t, t.arr``) is an array of that relation: ``CROSS JOIN UNNEST(t.arr)``."""
-    for select in list(tree.find_all(exp.Select)):
+    _make_unnests_explicit(list(tree.find_all(exp.Join)), dialect)
+
+
+def _make_unnests_explicit(joins: list[exp.Join], dialect: str) -> set[int]:
+    """The rewrite over these joins; only a SELECT with a join that could be an array (a
+    qualified name, no ON) is looked at. Returns the ids of the Table nodes replaced."""
+    done: set[int] = set()
+    replaced: set[int] = set()
+    for join in joins:
+        select = join.parent
+        if id(select) in done or join.arg_key != "joins" or not isinstance(select, exp.Select):
+            continue
+        relation = join.this
+        if not isinstance(relation, exp.Table) or join.args.get("on") or len(relation.parts) < 2:
+            continue
+        done.add(id(select))
         from_ = select.args.get("from_")
-        joins = select.args.get("joins")
-        if isinstance(from_, exp.From) and joins:
-            _rewrite_joins(from_.this, joins, dialect)
+        if isinstance(from_, exp.From):
+            replaced |= _rewrite_joins(from_.this, select.args["joins"], dialect)
+    return replaced
 
 
-def _rewrite_joins(first: exp.Expr, joins: list[exp.Expr], dialect: str) -> None:
+def _rewrite_joins(first: exp.Expr, joins: list[exp.Expr], dialect: str) -> set[int]:
+    replaced: set[int] = set()
     seen = {_normalized_head(first, dialect, maybe_column=False).alias_or_name}
     for join in joins:
         relation = join.this
@@ -89,7 +129,9 @@ def _rewrite_joins(first: exp.Expr, joins: list[exp.Expr], dialect: str) -> None
             parts = head.parts
             if len(parts) > 1 and parts[0].name in seen:
                 _to_unnest(relation)
+                replaced.add(id(relation))
         seen.add(head.alias_or_name)
+    return replaced
 
 
 def _normalized_head(relation: exp.Expr, dialect: str, maybe_column: bool) -> exp.Expr:

@@ -7,7 +7,7 @@ CTEs, and costs one walk up the tree per table instead of building every query s
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -158,11 +158,6 @@ def _lexical_cte(table: exp.Table) -> bool:
     return False
 
 
-def cte_references(stmt: exp.Expr) -> set[int]:
-    """ids of the Table nodes in ``stmt`` that name a CTE rather than a table."""
-    return {id(table) for table in stmt.find_all(exp.Table) if _lexical_cte(table)}
-
-
 def _path_of(node: exp.Expr | None) -> TableId | None:
     if isinstance(node, exp.Table):
         node = node.this
@@ -196,8 +191,14 @@ def _add_target(facts: Facts, node: exp.Table | None, dialect: str, temp: bool =
         facts.targets.append(tid)
 
 
-def analyze(stmt: exp.Expr, dialect: str) -> Facts:
-    """What one parsed statement reads and writes."""
+def analyze(
+    stmt: exp.Expr,
+    dialect: str,
+    tables: Sequence[exp.Table] | None = None,
+    has_with: bool | None = None,
+) -> Facts:
+    """What one parsed statement reads and writes. ``tables`` (every Table node, breadth-first)
+    and ``has_with`` (a WITH anywhere) are found here unless the parse already did."""
     facts = Facts(kind_of(stmt))
     if isinstance(stmt, (_NO_LINEAGE, exp.Command)):
         return facts
@@ -279,8 +280,12 @@ def analyze(stmt: exp.Expr, dialect: str) -> Facts:
             if tid is not None:
                 facts.temp_hidden.append(tid)
 
-    refs = cte_references(stmt) if stmt.find(exp.With) is not None else set()
-    for node in stmt.find_all(exp.Table):
+    if tables is None:
+        tables = list(stmt.find_all(exp.Table))
+    if has_with is None:
+        has_with = stmt.find(exp.With) is not None
+    refs = {id(table) for table in tables if _lexical_cte(table)} if has_with else set()
+    for node in tables:
         if id(node) in skip or id(node) in refs or isinstance(node.parent, _NOT_READ_PARENTS):
             continue
         tid = table_id(node, dialect)

@@ -16,7 +16,7 @@ from lineage_core.errors import LineageError
 from lineage_core.extract import fallback
 from lineage_core.extract.model import ExtractIssue, StatementLineage, TableLineage
 from lineage_core.extract.names import dialect_of, is_temp_name, key
-from lineage_core.extract.parsing import parse_sql, parse_tokens
+from lineage_core.extract.parsing import Parsed, parse_sql, parse_tokens
 from lineage_core.extract.split import (
     STATEMENT_WORDS,
     Chunk,
@@ -112,10 +112,10 @@ class _Run:
             return
         try:
             if chunk.kind == "expr":
-                expression = parse_sql(self.dialect, "SELECT " + body)[0]
-                if expression is None:
+                condition = parse_sql(self.dialect, "SELECT " + body)
+                if not condition:
                     return
-                facts = analyze(expression, self.dialect)
+                facts = _facts(condition[0], self.dialect)
                 facts.kind = "condition"
             elif chunk.kind == "query" or first.token_type in command_types(self.dialect):
                 facts = self.parsed(parse_sql(self.dialect, body))
@@ -161,23 +161,22 @@ class _Run:
             start = equals + 1 if equals is not None else selects[0]
             body = seg.text[toks[start].start : toks[chunk.end - 1].end + 1]
             try:
-                expression = parse_sql(self.dialect, "SELECT " + body)[0]
-                if expression is not None:
-                    facts = analyze(expression, self.dialect)
+                message = parse_sql(self.dialect, "SELECT " + body)
+                if message:
+                    facts = _facts(message[0], self.dialect)
                     facts.kind = lead.lower()
             except (SqlglotError, RecursionError, ValueError) as exc:
                 self.fallback(seg, chunk, _message(exc) if isinstance(exc, ParseError) else str(exc), line_start)
                 return
         self.stmts.append(_Stmt(facts, line_start, line_end))
 
-    def parsed(self, expressions: list[exp.Expr | None]) -> Facts:
-        found = [e for e in expressions if e is not None]
-        self.asts.extend(found)
+    def parsed(self, found: list[Parsed]) -> Facts:
+        self.asts.extend(p.tree for p in found)
         if not found:
             return Facts("empty")
-        facts = analyze(found[0], self.dialect)
+        facts = _facts(found[0], self.dialect)
         for extra in found[1:]:
-            more = analyze(extra, self.dialect)
+            more = _facts(extra, self.dialect)
             facts.sources += more.sources
             facts.targets += more.targets
             facts.temp_targets += more.temp_targets
@@ -229,6 +228,10 @@ _TABLE_ARGUMENT = re.compile(
     re.IGNORECASE,
 )
 _FLOW_CONTROL = frozenset({"RAISE", "LEAVE", "BREAK", "CONTINUE", "ITERATE"})
+
+
+def _facts(parsed: Parsed, dialect: str) -> Facts:
+    return analyze(parsed.tree, dialect, parsed.tables, parsed.has_with)
 
 
 def _too_deep(toks: list[Token], chunk: Chunk) -> bool:
