@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lineage_core.errors import LineageError, RenderError
-from lineage_core.models import ErrorRecord, TableId
+from lineage_core.models import FAILED_KINDS, ErrorRecord, TableId
 
 Parts = tuple[str, ...]
 
@@ -51,7 +51,7 @@ class FileResult:
 
     @property
     def failed(self) -> bool:
-        return any(e.kind in ("read", "render", "parse") for e in self.errors)
+        return any(e.kind in FAILED_KINDS for e in self.errors)
 
 
 def content_digest(content: bytes) -> str:

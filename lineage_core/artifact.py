@@ -30,6 +30,7 @@ from lineage_core.models import (
 )
 
 GZIP_MAGIC = b"\x1f\x8b"
+DOCUMENT_JSON_OPTIONS = orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS
 
 
 def document_to_dict(doc: LineageDocument) -> dict[str, Any]:
@@ -39,20 +40,20 @@ def document_to_dict(doc: LineageDocument) -> dict[str, Any]:
         "generator": dict(doc.generator),
         "config_digest": doc.config_digest,
         "shard": None if doc.shard is None else {"index": doc.shard[0], "count": doc.shard[1]},
-        "nodes": [_node(n) for n in doc.nodes],
-        "queries": [_query(q) for q in doc.queries],
+        "nodes": [node_to_dict(n) for n in doc.nodes],
+        "queries": [query_to_dict(q) for q in doc.queries],
         "edges": [{"source": e.source, "target": e.target, "query_ids": list(e.query_ids)} for e in doc.edges],
         "columns": None
         if doc.columns is None
         else [{"source": c.source, "target": c.target, "query_ids": list(c.query_ids)} for c in doc.columns],
-        "errors": [_error(e) for e in doc.errors],
+        "errors": [error_to_dict(e) for e in doc.errors],
         "coverage": [
             {"name": c.name, "root": c.root, "files": c.files, "ok": c.ok, "failed": c.failed} for c in doc.coverage
         ],
     }
 
 
-def _node(n: Node) -> dict[str, Any]:
+def node_to_dict(n: Node) -> dict[str, Any]:
     data: dict[str, Any] = {"id": n.id, "kind": n.kind, "labels": dict(n.labels), "owners": list(n.owners)}
     if n.url:
         data["url"] = n.url
@@ -61,7 +62,7 @@ def _node(n: Node) -> dict[str, Any]:
     return data
 
 
-def _query(q: Query) -> dict[str, Any]:
+def query_to_dict(q: Query) -> dict[str, Any]:
     return {
         "id": q.id,
         "uri": q.uri,
@@ -76,7 +77,7 @@ def _query(q: Query) -> dict[str, Any]:
     }
 
 
-def _error(e: ErrorRecord) -> dict[str, Any]:
+def error_to_dict(e: ErrorRecord) -> dict[str, Any]:
     return {
         "uri": e.uri,
         "path": e.path,
@@ -88,7 +89,7 @@ def _error(e: ErrorRecord) -> dict[str, Any]:
 
 
 def dumps_document(doc: LineageDocument) -> bytes:
-    return orjson.dumps(document_to_dict(doc), option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS) + b"\n"
+    return orjson.dumps(document_to_dict(doc), option=DOCUMENT_JSON_OPTIONS) + b"\n"
 
 
 def decode_json(data: bytes, what: str = "document") -> dict[str, Any]:

@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from importlib.metadata import PackageNotFoundError, version
 
 from lineage_core import __version__
 from lineage_core.analysis import FileResult, Parts
 from lineage_core.config import Settings
 from lineage_core.graph import LineageGraph
 from lineage_core.models import (
+    FAILED_KINDS,
     ColumnEdge,
     Edge,
     ErrorRecord,
@@ -45,19 +45,15 @@ def now_iso() -> str:
 
 
 def generator_info() -> dict[str, str]:
-    def ver(name: str) -> str:
-        try:
-            return version(name)
-        except PackageNotFoundError:
-            return "not installed"
-
     import platform
+
+    from lineage_core.versions import installed_version, sqlglot_version
 
     return {
         "name": "lineage-dashboard",
         "version": __version__,
-        "sqlglot": ver("sqlglot"),
-        "sqlglotc": ver("sqlglotc"),
+        "sqlglot": sqlglot_version(),
+        "sqlglotc": installed_version("sqlglotc") or "not installed",
         "python": platform.python_version(),
     }
 
@@ -124,7 +120,7 @@ def qualify_result(result: FileResult, settings: Settings, labels: dict[str, str
     return QueryResult(query, edges, q(result.views), result.errors, columns, result.failed)
 
 
-def _node_kind(node_id: str, written: set[str], views: set[str]) -> NodeKind:
+def node_kind(node_id: str, written: set[str], views: set[str]) -> NodeKind:
     if "://" in node_id:
         return "path"
     if node_id in views:
@@ -180,7 +176,7 @@ def assemble(
         for column_edge in result.columns:
             column_queries.setdefault(column_edge, set()).add(result.query.id)
     extra = {n.id: n for n in extra_nodes}
-    nodes = {n: Node(n, _node_kind(n, written, views)) for n in sorted(mentioned) if n not in extra}
+    nodes = {n: Node(n, node_kind(n, written, views)) for n in sorted(mentioned) if n not in extra}
     nodes.update(extra)
     if settings.tables:  # selectors such as `+t` need the graph; nothing else here does
         graph = LineageGraph(sorted(nodes), sorted(edge_queries), nodes=nodes)
@@ -231,7 +227,7 @@ def results_from_document(document: LineageDocument) -> list[QueryResult]:
                 views=tuple(sorted(t for t in query.targets if t in view_ids)),
                 errors=query_errors,
                 columns=tuple(sorted(column_edges.get(query.id, ()))),
-                failed=any(e.kind in ("read", "render", "parse") for e in query_errors),
+                failed=any(e.kind in FAILED_KINDS for e in query_errors),
             )
         )
     return results

@@ -11,11 +11,10 @@ validated when decoded.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
 import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -27,31 +26,9 @@ from lineage_core import __version__
 from lineage_core.analysis import FileResult, FileTask
 from lineage_core.models import ErrorRecord, LineageDocument
 from lineage_core.stat_memo import StatMemo
+from lineage_core.versions import sqlglot_version
 
 CACHE_FORMAT = 1
-
-
-_VERSION_LINE = re.compile(r"""^__version__ = version = ['"]([^'"]+)['"]""", re.MULTILINE)
-
-
-@lru_cache(maxsize=1)
-def sqlglot_version() -> str:
-    """sqlglot's version without importing sqlglot (a warm build never needs the parser)."""
-    spec = importlib.util.find_spec("sqlglot")
-    for location in (spec.submodule_search_locations or []) if spec else []:
-        try:
-            with open(os.path.join(location, "_version.py"), encoding="utf-8") as handle:
-                found = _VERSION_LINE.search(handle.read())
-        except OSError:
-            continue
-        if found:
-            return found.group(1)
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("sqlglot")
-    except PackageNotFoundError:  # pragma: no cover - sqlglot is a hard dependency
-        return "unknown"
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +93,7 @@ class FileStats:
 
     def __init__(self, path: Path | None) -> None:
         self.memo = StatMemo(path)
+        self._signatures: dict[str, FileSignature] = {}
 
     def digest(self, file_id: str, signature: FileSignature) -> str | None:
         known = self.memo.get(file_id)
@@ -125,6 +103,28 @@ class FileStats:
 
     def record(self, file_id: str, signature: FileSignature, digest: str) -> None:
         self.memo.put(file_id, [*signature, digest], max(signature[1], signature[2]))
+
+    def changed_since_last_run(self, path_of: Callable[[str], str | None]) -> int:
+        """How many of the files the last run looked at (``path_of`` maps an id to its local
+        path, or None) have another signature now, are gone, or were too fresh to remember.
+        Their signatures are kept for :meth:`signature`: the plan stats them only once."""
+        changed = len(self.memo.unsettled)
+        for file_id, known in self.memo.known().items():
+            path = path_of(file_id)
+            if path is None:
+                continue
+            try:
+                signature = self._signatures[path] = file_signature(path)
+            except OSError:
+                changed += 1
+                continue
+            if not isinstance(known, list) or tuple(known[:4]) != signature:
+                changed += 1
+        return changed
+
+    def signature(self, path: str) -> FileSignature:
+        found = self._signatures.pop(path, None)
+        return found if found is not None else file_signature(path)
 
     def save(self) -> None:
         self.memo.save()
@@ -156,14 +156,23 @@ def _decode(raw: Mapping[str, Any]) -> FileResult:
 
 
 class BuildCache:
-    """Entries found by key; on save only the entries used by this build are kept."""
+    """Entries found by key; on save only the entries used by this build are kept.
+
+    A build that changed a few files appends their entries to a journal beside the cache file
+    instead of rewriting it whole (:meth:`append`); reading takes both, and the next full save
+    folds the journal in.
+    """
+
+    JOURNAL_LIMIT = 4 * 1024 * 1024  # bytes: past this, a build rewrites the cache instead
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
+        self.journal = path.with_suffix(".journal") if path is not None else None
         self._loaded: dict[str, Any] | None = None
         self.warning: str | None = None
         self.hits = 0
         self._used: dict[str, Any] = {}
+        self._appended: dict[str, Any] = {}
 
     @property
     def _entries(self) -> dict[str, Any]:
@@ -186,6 +195,24 @@ class BuildCache:
                 entries = found
             except (OSError, ValueError, orjson.JSONDecodeError) as exc:
                 self.warning = f"ignoring unreadable build cache {path} ({exc}); rebuilding"
+        entries.update(self._journal_entries())
+        return entries
+
+    def _journal_entries(self) -> dict[str, Any]:
+        """Journal lines ``[format, key, entry]``; a torn or foreign line is skipped (entries are
+        checked again when decoded, so a wrong one is never served)."""
+        entries: dict[str, Any] = {}
+        try:
+            lines = self.journal.read_bytes().splitlines() if self.journal is not None else []
+        except OSError:
+            return entries
+        for line in lines:
+            try:
+                fmt, key, entry = orjson.loads(line)
+            except (orjson.JSONDecodeError, ValueError, TypeError):
+                continue
+            if fmt == CACHE_FORMAT and isinstance(key, str) and isinstance(entry, dict):
+                entries[key] = entry
         return entries
 
     def has(self, key: str) -> bool:
@@ -218,6 +245,28 @@ class BuildCache:
         if self.path is not None:  # orjson serializes the dataclass itself when saving
             self._used[key] = result
 
+    def append(self, key: str, result: FileResult) -> None:
+        """Add an entry without rewriting the cache (written by :meth:`save_appended`)."""
+        if self.path is not None:
+            self._appended[key] = result
+
+    def journal_size(self) -> int:
+        try:
+            return self.journal.stat().st_size if self.journal is not None else 0
+        except OSError:
+            return 0
+
+    def journal_full(self) -> bool:
+        return self.journal_size() > self.JOURNAL_LIMIT
+
+    def save_appended(self) -> None:
+        if self.journal is None or not self._appended:
+            return
+        lines = b"".join(orjson.dumps([CACHE_FORMAT, k, v]) + b"\n" for k, v in self._appended.items())
+        self.journal.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.journal, "ab") as handle:
+            handle.write(lines)
+
     def save(self) -> None:
         if self.path is None:
             return
@@ -225,6 +274,8 @@ class BuildCache:
         tmp = self.path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps({"format": CACHE_FORMAT, "entries": self._used}))
         tmp.replace(self.path)
+        if self.journal is not None:
+            self.journal.unlink(missing_ok=True)  # what this build used of it is in the file now
 
 
 @dataclass(frozen=True)
@@ -291,18 +342,26 @@ class DocumentMemo:
         renewed, count = _GENERATED_AT.subn(b'"generated_at": ' + stamp, data, count=1)
         return (renewed, summary) if count == 1 else None
 
-    def previous(self, basis: str) -> tuple[bytes, dict[str, str]] | None:
-        """The last document and the key of each file it was built from, if it was built on
-        the same ``basis`` (settings, shard, options): its unchanged files' queries can be
-        taken from it instead of being decoded and qualified again."""
+    def previous(self, basis: str) -> tuple[bytes, dict[str, str], dict[str, tuple[str, ...]]] | None:
+        """The last document, the key of each file it was built from and the views each of
+        its queries creates, if it was built on the same ``basis`` (settings, shard, options):
+        its unchanged files' part of it can be kept instead of being decoded and qualified
+        again."""
         try:
             meta = orjson.loads(self.meta_path.read_bytes())
             if meta.get("basis") != basis or not isinstance(meta.get("file_keys"), dict):
                 return None
+            views = meta.get("views")
+            if not isinstance(views, dict):
+                return None
             data = self.data_path.read_bytes()
             if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
                 return None
-            return data, {str(k): str(v) for k, v in meta["file_keys"].items()}
+            return (
+                data,
+                {str(k): str(v) for k, v in meta["file_keys"].items()},
+                {str(k): tuple(map(str, v)) for k, v in views.items()},
+            )
         except (OSError, ValueError, TypeError, orjson.JSONDecodeError):
             return None
 
@@ -313,6 +372,7 @@ class DocumentMemo:
         summary: DocumentSummary,
         basis: str = "",
         file_keys: Mapping[str, str] | None = None,
+        views: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.data_path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.data_path.with_suffix(".tmp")
@@ -324,6 +384,7 @@ class DocumentMemo:
             "summary": asdict(summary),
             "basis": basis,
             "file_keys": dict(file_keys or {}),
+            "views": {k: list(v) for k, v in (views or {}).items() if v},
         }
         tmp = self.meta_path.with_suffix(".tmp")
         tmp.write_bytes(orjson.dumps(meta))

@@ -14,6 +14,8 @@ SCHEMA_VERSION = 1
 
 NodeKind = Literal["table", "view", "external", "dashboard", "app", "job", "path"]
 ErrorKind = Literal["read", "render", "parse", "unresolved", "config"]
+# A file with one of these has no lineage at all; the others leave some of it.
+FAILED_KINDS = frozenset({"read", "render", "parse"})
 
 
 @dataclass(frozen=True, order=True)

@@ -23,7 +23,6 @@ from lineage_core.cache import (
     DocumentSummary,
     FileStats,
     file_key,
-    file_signature,
     settings_digest,
     task_key,
 )
@@ -59,6 +58,7 @@ class BuildStats:
     analyzed: int = 0
     cached: int = 0
     warnings: list[str] = field(default_factory=list)
+    patched: bool = False  # the document is the last one with the changed files' part replaced
 
 
 def in_shard(file_id: str, index: int, count: int) -> bool:
@@ -90,6 +90,29 @@ def _early_pool(options: BuildOptions, files: int) -> WorkerPool | None:
     if jobs <= 1 or files < PARALLEL_THRESHOLD or _incremental(options):
         return None
     return WorkerPool(jobs)
+
+
+def _pool_for_changes(settings: Settings, options: BuildOptions, file_stats: FileStats) -> WorkerPool | None:
+    """On an incremental build, a worker started before the plan when files the last build
+    read have changed: it imports the parser while this process plans and decodes the last
+    document (that import is most of a one-changed-file build). One worker for a few changed
+    files, all of them for many."""
+    jobs = options.jobs or os.cpu_count() or 1
+    if jobs <= 1 or not _incremental(options):
+        return None
+    from lineage_core.discovery.sql_files import source_root
+
+    roots = {s.name: source_root(settings, s) for s in settings.sources if s.type == "sql"}
+
+    def path_of(file_id: str) -> str | None:
+        source, _, rel_path = file_id.partition(":")
+        root = roots.get(source)
+        return None if root is None or root.startswith("gs://") else f"{root}/{rel_path}"
+
+    changed = file_stats.changed_since_last_run(path_of)
+    if not changed:
+        return None
+    return WorkerPool(jobs if changed >= PARALLEL_THRESHOLD else 1)
 
 
 class _Pending:
@@ -128,6 +151,7 @@ class _Plan:
     stats: BuildStats
     pool: WorkerPool | None = None
     file_stats: FileStats = field(default_factory=lambda: FileStats(None))
+    views: dict[str, tuple[str, ...]] = field(default_factory=dict)  # query id → the views it creates
 
     def close(self) -> None:
         if self.pool is not None:
@@ -140,6 +164,9 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
         from lineage_core.discovery.consumers import validate
 
         validate(settings)  # a typo in a BI source's options fails before any SQL is analyzed
+    cache_dir = Path(options.cache_dir) if options.cache_dir else None
+    file_stats = FileStats(cache_dir / "file-stats.json" if cache_dir else None)
+    pool = _pool_for_changes(settings, options, file_stats)
     files = discover(settings, options.cache_dir)
     shard = None
     if options.shard_count is not None and options.shard_count > 1:
@@ -149,10 +176,9 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
     elif options.shard_count == 1:
         shard = (0, 1)
     stats = BuildStats(files=len(files))
-    cache_dir = Path(options.cache_dir) if options.cache_dir else None
     cache = BuildCache(cache_dir / "build-cache.json" if cache_dir else None)
-    plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats, _early_pool(options, len(files)))
-    plan.file_stats = FileStats(cache_dir / "file-stats.json" if cache_dir else None)
+    plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats, pool or _early_pool(options, len(files)))
+    plan.file_stats = file_stats
     variables_of = VariablesOfFiles(settings)
     settings_parts: dict[tuple[str, int], str] = {}  # (dialect, id of the shared variables)
     for position, sql_file in enumerate(files):
@@ -161,8 +187,8 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
         digest = None
         if local is not None and cache_dir is not None:
             try:
-                signature = file_signature(local)
-                digest = plan.file_stats.digest(sql_file.id, signature)
+                signature = file_stats.signature(local)
+                digest = file_stats.digest(sql_file.id, signature)
             except OSError:
                 signature = None  # _read reports it
         content: bytes | None = None  # None: known by its digest, read on a miss
@@ -197,7 +223,7 @@ def _previous_results(memo: DocumentMemo | None, basis: str, plan: _Plan) -> dic
     found = memo.previous(basis) if memo is not None else None
     if found is None:
         return {}
-    data, file_keys = found
+    data, file_keys, views = found
     from lineage_core.artifact import loads_document
     from lineage_core.assemble import results_from_document
     from lineage_core.errors import DocumentError
@@ -211,7 +237,8 @@ def _previous_results(memo: DocumentMemo | None, basis: str, plan: _Plan) -> dic
         sql_file = pending.sql_file
         result = by_id.get(sql_file.id)
         if result is not None and file_keys.get(sql_file.id) == key and result.query.uri == sql_file.uri:
-            reused[position] = result
+            # views as the query's own result had them (a document only says which nodes are views)
+            reused[position] = dataclasses.replace(result, views=views.get(sql_file.id, ()))
     return reused
 
 
@@ -282,7 +309,7 @@ def _finish(
     for (position, key, _), result in zip(misses, fresh, strict=True):
         plan.slots[position] = result
         cache.put(key, result)
-    if misses or stats.cached != len(plan.files):
+    if misses or stats.cached != len(plan.files) or cache.journal_size():
         cache.save()
     plan.file_stats.save()
     qualified: list[QueryResult] = []
@@ -291,6 +318,7 @@ def _finish(
             qualified.append(done_already)
         elif analyzed is not None:
             qualified.append(qualify_result(analyzed, settings, labels_of(analyzed)))
+    plan.views = {r.query.id: r.views for r in qualified if r.views}
     coverage = coverage_of(settings, qualified)
     extra_nodes: list[Node] = []
     if has_consumer_sources(settings) and (plan.shard is None or plan.shard[0] == 0):
@@ -410,13 +438,21 @@ def _serialize(settings: Settings, options: BuildOptions, plan: _Plan) -> tuple[
 
     basis = _basis(settings, options, plan)
     reusable = memo is not None and not has_consumer_sources(settings)
-    document = _finish(settings, options, plan, (lambda: _previous_results(memo, basis, plan)) if reusable else None)
-    data = dumps_document(document)
-    summary = DocumentSummary.of(document)
+    patched = None
+    if reusable and memo is not None:
+        from lineage_core.incremental import patch_previous
+
+        patched = patch_previous(settings, options, plan, memo, basis)
+    if patched is not None:
+        data, summary = patched
+    else:
+        document = _finish(settings, options, plan, (lambda: _previous_results(memo, basis, plan)) if reusable else None)
+        data = dumps_document(document)
+        summary = DocumentSummary.of(document)
     if memo is not None:
         file_keys = {pending.sql_file.id: key for _, key, pending in plan.pending}
         # keys of what was read (a file that changed while it was read was keyed again)
-        memo.put(_memo_key(settings, options, plan), data, summary, basis, file_keys)
+        memo.put(_memo_key(settings, options, plan), data, summary, basis, file_keys, plan.views)
     return data, summary, plan.stats
 
 

@@ -25,11 +25,17 @@ class StatMemo:
         self.path = path
         self._known: dict[str, Any] = {}
         self._seen: dict[str, Any] = {}
+        # keys looked at but not remembered (changed too recently): the next run knows of them
+        self.unsettled: list[str] = []
+        self._unsettled_now: list[str] = []
         if path is not None:
             try:
                 data = orjson.loads(path.read_bytes())
                 if isinstance(data, dict) and data.get("format") == MEMO_FORMAT and isinstance(data.get("entries"), dict):
                     self._known = data["entries"]
+                    unsettled = data.get("unsettled")
+                    if isinstance(unsettled, list):
+                        self.unsettled = [k for k in unsettled if isinstance(k, str)]
             except (OSError, ValueError, orjson.JSONDecodeError):
                 self._known = {}
 
@@ -44,14 +50,21 @@ class StatMemo:
         """Remember ``entry`` unless what it describes changed too recently to be trusted."""
         if changed_ns < time.time_ns() - RACY_NS:
             self._seen[key] = entry
+        else:
+            self._unsettled_now.append(key)
+
+    def known(self) -> dict[str, Any]:
+        """Every entry remembered from the last run (by key)."""
+        return self._known
 
     def save(self) -> None:
-        if self.path is None or self._seen == self._known:
+        if self.path is None or (self._seen == self._known and self._unsettled_now == self.unsettled):
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            tmp.write_bytes(orjson.dumps({"format": MEMO_FORMAT, "entries": self._seen}))
+            data = {"format": MEMO_FORMAT, "entries": self._seen, "unsettled": self._unsettled_now}
+            tmp.write_bytes(orjson.dumps(data))
             tmp.replace(self.path)
         except OSError:
             pass  # only a speed-up: the next build looks at everything again

@@ -11,10 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
-
-import jinja2
-from jinja2.sandbox import SandboxedEnvironment
+from typing import TYPE_CHECKING, Any
 
 from lineage_core.airflow_context import with_airflow_context
 from lineage_core.errors import RenderError
@@ -36,8 +33,17 @@ def _ds_nodash(value: Any) -> str:
     return str(value).replace("-", "")
 
 
+if TYPE_CHECKING:
+    from jinja2.sandbox import SandboxedEnvironment
+
+
 @lru_cache(maxsize=1)
 def _environment() -> SandboxedEnvironment:
+    # Imported on first use: most SQL files have no template, and a worker analyzing only
+    # those never pays for importing Jinja.
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
     env = SandboxedEnvironment(
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -99,6 +105,8 @@ def render_sql(text: str, variables: Mapping[str, Any] | None = None, name: str 
     if fast is not None:
         return fast
     env = _environment()
+    import jinja2
+
     try:
         template = env.from_string(text)
         return template.render(**variables)

@@ -25,9 +25,10 @@ def chunks_of(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
 
 
 def _warm_worker() -> None:
-    """Worker start-up: import the parser while the parent is still reading files."""
-    import lineage_core.extract
-    import lineage_core.templating  # noqa: F401
+    """Worker start-up: import the parser and Jinja while the parent is still reading files."""
+    import jinja2.sandbox  # noqa: F401
+
+    import lineage_core.extract  # noqa: F401
 
 
 def _started() -> None:
@@ -38,11 +39,13 @@ class WorkerPool:
     """A process pool started early on cold builds, so workers import sqlglot while the parent
     discovers, reads and hashes the files; never started when the cache may answer."""
 
-    def __init__(self, jobs: int) -> None:
+    def __init__(self, jobs: int, start_method: str | None = None) -> None:
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.jobs = jobs
-        self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker)
+        context = multiprocessing.get_context(start_method)
+        self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker, mp_context=context)
         for _ in range(jobs):
             self.executor.submit(_started)
 

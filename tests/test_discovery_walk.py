@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import orjson
 import pytest
 
 import lineage_core.stat_memo as stat_memo
@@ -76,11 +77,16 @@ def test_a_directory_changed_just_now_is_listed_again(tmp_path: Path, monkeypatc
     listings = DirectoryListings(tmp_path / "listings.json")
     walk_matching(root, ["**/*.sql"], [], listings=listings)
     listings.save()  # the directories were made a moment ago: nothing is remembered
-    assert not (tmp_path / "listings.json").exists()
+    saved = orjson.loads((tmp_path / "listings.json").read_bytes())
+    assert saved["entries"] == {}
+    assert sorted(saved["unsettled"]) == sorted(DirectoryListings(tmp_path / "listings.json").memo.unsettled)
+    assert len(saved["unsettled"]) == 2  # the root and `a`: the next run knows they were too fresh
     monkeypatch.setattr(stat_memo, "RACY_NS", 0)
+    listings = DirectoryListings(tmp_path / "listings.json")
     walk_matching(root, ["**/*.sql"], [], listings=listings)
     listings.save()
-    assert (tmp_path / "listings.json").exists()
+    saved = orjson.loads((tmp_path / "listings.json").read_bytes())
+    assert len(saved["entries"]) == 2 and saved["unsettled"] == []
 
 
 @pytest.mark.parametrize("garbage", [b"", b"[", b'{"format": 1, "entries": {"": [1, "x", []]}}', b"\xff"])
