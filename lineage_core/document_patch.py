@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 import orjson
@@ -88,53 +89,61 @@ class PreviousDocument:
 
         queries.extend(query_to_dict(r.query) for r in added)
         queries.sort(key=lambda q: q["id"])
-        edges = _links(doc["edges"], dropped)
-        columns = _links(doc["columns"], dropped) if with_columns else {}
+        new_edges: _Links = {}
+        new_columns: _Links = {}
         errors = [e for e in doc["errors"] if e["uri"] not in dropped_uris]
-        written: set[str] = set()
         views: set[str] = set()
-        mentioned: set[str] = set()
-        for query in queries:
-            written.update(query["targets"])
-            mentioned.update(query["sources"])
-            mentioned.update(query["targets"])
         for query_id in kept:
             views.update(kept_views.get(query_id, ()))
         for result in added:
             views.update(result.views)
             errors.extend(error_to_dict(e) for e in result.errors)
             for edge in result.edges:
-                edges.setdefault(edge, set()).add(result.query.id)
+                new_edges.setdefault(edge, set()).add(result.query.id)
             for column in result.columns:
-                columns.setdefault(column, set()).add(result.query.id)
-        for source, target in edges:
-            mentioned.add(source)
-            mentioned.add(target)
+                new_columns.setdefault(column, set()).add(result.query.id)
+        edges = _patched_links(doc["edges"], dropped, new_edges)
+        written = set(chain.from_iterable(q["targets"] for q in queries))
+        mentioned = written.union(chain.from_iterable(q["sources"] for q in queries))
+        for link in edges:
+            mentioned.add(link["source"])
+            mentioned.add(link["target"])
         errors.sort(key=lambda e: (e["path"], e["uri"], e["line"] or 0, e["kind"], e["message"]))
+        last_nodes = {n["id"]: n for n in doc["nodes"]}
+
+        def node(node_id: str) -> dict[str, Any]:
+            kind = node_kind(node_id, written, views)
+            last = last_nodes.get(node_id)  # without `tables:` settings a node is its id and kind
+            return last if last is not None and last["kind"] == kind else node_to_dict(Node(node_id, kind))
 
         doc["generated_at"] = generated_at or now_iso()
         doc["generator"] = generator_info()
         doc["queries"] = queries
-        doc["nodes"] = [node_to_dict(Node(n, node_kind(n, written, views))) for n in sorted(mentioned)]
-        doc["edges"] = _link_list(edges)
-        doc["columns"] = _link_list(columns) if with_columns else None
+        doc["nodes"] = [node(n) for n in sorted(mentioned)]
+        doc["edges"] = edges
+        doc["columns"] = _patched_links(doc["columns"], dropped, new_columns) if with_columns else None
         doc["errors"] = errors
         doc["coverage"] = _coverage(self.settings, queries, errors)
         data = orjson.dumps(doc, option=DOCUMENT_JSON_OPTIONS) + b"\n"
         return data, _summary(doc)
 
 
-def _links(items: list[dict[str, Any]], dropped: set[str]) -> _Links:
-    links: _Links = {}
+def _patched_links(items: list[dict[str, Any]], dropped: set[str], added: _Links) -> list[dict[str, Any]]:
+    """Edges (or column edges) without the dropped queries' ids and with the added ones; an
+    edge no query touched is kept as it was."""
+    links: dict[tuple[str, str], dict[str, Any]] = {}
     for item in items:
-        ids = {i for i in item["query_ids"] if i not in dropped}
+        key = (item["source"], item["target"])
+        more = added.pop(key, None)
+        if more is None and dropped.isdisjoint(item["query_ids"]):
+            links[key] = item
+            continue
+        ids = {i for i in item["query_ids"] if i not in dropped} | (more or set())
         if ids:
-            links[(item["source"], item["target"])] = ids
-    return links
-
-
-def _link_list(links: _Links) -> list[dict[str, Any]]:
-    return [{"source": s, "target": t, "query_ids": sorted(ids)} for (s, t), ids in sorted(links.items())]
+            links[key] = {"source": key[0], "target": key[1], "query_ids": sorted(ids)}
+    for (source, target), ids in added.items():
+        links[(source, target)] = {"source": source, "target": target, "query_ids": sorted(ids)}
+    return [links[key] for key in sorted(links)]
 
 
 def _coverage(settings: Settings, queries: list[dict[str, Any]], errors: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from lineage_core.analysis import FileResult, analyze_many
 from lineage_core.cache import DocumentMemo, DocumentSummary
 from lineage_core.config import Settings
 from lineage_core.discovery import query_labels
-from lineage_core.workers import PARALLEL_THRESHOLD, WorkerPool, analyze_all, chunks_of
+from lineage_core.workers import PARALLEL_THRESHOLD, analyze_all, chunks_of, pool_of_at_least
 
 if TYPE_CHECKING:
     from lineage_core.pipeline import BuildOptions, _Plan
@@ -60,8 +60,7 @@ def patch_previous(
     miss_tasks = [task for _, _, task in misses]
     if miss_tasks and jobs > 1 and (len(miss_tasks) >= PARALLEL_THRESHOLD or len(kept) >= PARALLEL_THRESHOLD):
         chunks = chunks_of(miss_tasks, jobs)
-        if plan.pool is None:
-            plan.pool = WorkerPool(min(jobs, len(chunks)))
+        plan.pool = pool_of_at_least(plan.pool, min(jobs, len(chunks)))
         background = plan.pool.executor.map(analyze_many, chunks)
 
     from lineage_core.document_patch import PreviousDocument

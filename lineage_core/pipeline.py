@@ -29,7 +29,7 @@ from lineage_core.cache import (
 from lineage_core.config import Settings
 from lineage_core.discovery import SqlFile, VariablesOfFiles, discover, query_labels
 from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
-from lineage_core.workers import PARALLEL_THRESHOLD, Progress, WorkerPool, analyze_all, chunks_of
+from lineage_core.workers import PARALLEL_THRESHOLD, Progress, WorkerPool, analyze_all, chunks_of, pool_of_at_least
 
 if TYPE_CHECKING:  # imported lazily at run time: a reused document never needs it
     from lineage_core.assemble import QueryResult
@@ -267,8 +267,7 @@ def _finish(
     tasks = [task for _, _, task in misses]
     if misses and jobs > 1 and (len(misses) >= PARALLEL_THRESHOLD or unchanged >= PARALLEL_THRESHOLD):
         chunks = chunks_of(tasks, jobs)
-        if plan.pool is None:
-            plan.pool = WorkerPool(min(jobs, len(chunks)))
+        plan.pool = pool_of_at_least(plan.pool, min(jobs, len(chunks)))
         background = plan.pool.executor.map(analyze_many, chunks)
     taken = previous() if previous is not None and unchanged else {}
     qualified_slots: list[QueryResult | None] = [None] * len(plan.slots)

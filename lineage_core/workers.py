@@ -52,6 +52,23 @@ class WorkerPool:
     def close(self) -> None:
         self.executor.shutdown(wait=True, cancel_futures=True)
 
+    def abandon(self) -> None:
+        """Stop the workers now, without waiting for their start-up imports (a pool that was
+        started for a few changed files and turns out too small for the work)."""
+        processes = list((getattr(self.executor, "_processes", None) or {}).values())
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+
+
+def pool_of_at_least(pool: WorkerPool | None, jobs: int) -> WorkerPool:
+    """``pool`` if it has ``jobs`` workers, else a new pool of that many."""
+    if pool is not None and pool.jobs >= jobs:
+        return pool
+    if pool is not None:
+        pool.abandon()
+    return WorkerPool(jobs)
+
 
 def analyze_all(
     tasks: Sequence[FileTask],

@@ -206,3 +206,33 @@ def test_a_full_journal_is_folded_into_the_cache(tmp_path: Path, monkeypatch: py
     assert stats.patched and not journal.exists()
     entries = orjson.loads((cache / "build-cache.json").read_bytes())["entries"]
     assert len(entries) == 30  # every file's current entry, none of the replaced ones
+
+
+def test_a_worker_started_for_one_change_gives_way_to_a_full_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One file changed, but a new sqlglot changes every key: the single early worker is
+    stopped and all of them analyze."""
+    import lineage_core.cache as cache_module
+    import lineage_core.pipeline as pipeline_module
+    import lineage_core.stat_memo as stat_memo
+
+    monkeypatch.setattr(stat_memo, "RACY_NS", 0)
+    root, cache = tmp_path / "sql", tmp_path / "cache"
+    for i in range(40):
+        write(root, f"f{i:02d}.sql", f"INSERT INTO p.d.t{i} SELECT * FROM p.raw.s{i}\n")
+    build(root, cache, jobs=2)
+    build(root, cache, jobs=2)
+    started: list[int] = []
+    real_pool = pipeline_module.WorkerPool
+
+    def counting_pool(jobs: int) -> object:
+        started.append(jobs)
+        return real_pool(jobs)
+
+    monkeypatch.setattr(pipeline_module, "WorkerPool", counting_pool)
+    monkeypatch.setattr(cache_module, "sqlglot_version", lambda: "0.0.1")
+    write(root, "f07.sql", "INSERT INTO p.d.seven SELECT * FROM p.raw.s7\n")
+    incremental, stats = build(root, cache, jobs=2)
+    assert started == [1]  # the early worker, for the one file whose signature changed
+    assert stats.analyzed == 40 and incremental == build(root, None, jobs=2)[0]
