@@ -11,10 +11,9 @@ validated when decoded.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,7 +24,6 @@ import orjson
 from lineage_core import __version__
 from lineage_core.analysis import FileResult, FileTask
 from lineage_core.models import ErrorRecord, LineageDocument
-from lineage_core.stat_memo import StatMemo
 from lineage_core.versions import sqlglot_version
 
 CACHE_FORMAT = 1
@@ -73,61 +71,6 @@ def file_key(settings_part: str, path: str, content_sha256: str) -> str:
     """``task_key`` from its parts: callers keying many files with the same settings compute
     ``settings_digest`` once."""
     return hashlib.sha256(f"{settings_part}\0{path}\0{content_sha256}".encode()).hexdigest()
-
-
-FileSignature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
-
-
-def file_signature(path: str) -> FileSignature:
-    st = os.stat(path)
-    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-
-
-class FileStats:
-    """The content digest of each file last read, by its stat signature (git's index, in short).
-
-    A warm build of thousands of files then neither reads nor hashes the unchanged ones. The
-    signature includes ctime, which no tool can set back; see ``StatMemo`` for what is never
-    trusted.
-    """
-
-    def __init__(self, path: Path | None) -> None:
-        self.memo = StatMemo(path)
-        self._signatures: dict[str, FileSignature] = {}
-
-    def digest(self, file_id: str, signature: FileSignature) -> str | None:
-        known = self.memo.get(file_id)
-        if isinstance(known, list) and len(known) == 5 and tuple(known[:4]) == signature and isinstance(known[4], str):
-            return known[4]
-        return None
-
-    def record(self, file_id: str, signature: FileSignature, digest: str) -> None:
-        self.memo.put(file_id, [*signature, digest], max(signature[1], signature[2]))
-
-    def changed_since_last_run(self, path_of: Callable[[str], str | None]) -> int:
-        """How many of the files the last run looked at (``path_of`` maps an id to its local
-        path, or None) have another signature now, are gone, or were too fresh to remember.
-        Their signatures are kept for :meth:`signature`: the plan stats them only once."""
-        changed = len(self.memo.unsettled)
-        for file_id, known in self.memo.known().items():
-            path = path_of(file_id)
-            if path is None:
-                continue
-            try:
-                signature = self._signatures[path] = file_signature(path)
-            except OSError:
-                changed += 1
-                continue
-            if not isinstance(known, list) or tuple(known[:4]) != signature:
-                changed += 1
-        return changed
-
-    def signature(self, path: str) -> FileSignature:
-        found = self._signatures.pop(path, None)
-        return found if found is not None else file_signature(path)
-
-    def save(self) -> None:
-        self.memo.save()
 
 
 def _parts_list(items: Any) -> tuple[tuple[str, ...], ...]:

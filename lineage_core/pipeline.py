@@ -21,7 +21,6 @@ from lineage_core.cache import (
     BuildCache,
     DocumentMemo,
     DocumentSummary,
-    FileStats,
     file_key,
     settings_digest,
     task_key,
@@ -29,6 +28,8 @@ from lineage_core.cache import (
 from lineage_core.config import Settings
 from lineage_core.discovery import SqlFile, VariablesOfFiles, discover, query_labels
 from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
+from lineage_core.prestart import Prestart, prestart
+from lineage_core.stat_memo import FileStats
 from lineage_core.workers import PARALLEL_THRESHOLD, Progress, WorkerPool, analyze_all, chunks_of, pool_of_at_least
 
 if TYPE_CHECKING:  # imported lazily at run time: a reused document never needs it
@@ -92,29 +93,6 @@ def _early_pool(options: BuildOptions, files: int) -> WorkerPool | None:
     return WorkerPool(jobs)
 
 
-def _pool_for_changes(settings: Settings, options: BuildOptions, file_stats: FileStats) -> WorkerPool | None:
-    """On an incremental build, a worker started before the plan when files the last build
-    read have changed: it imports the parser while this process plans and decodes the last
-    document (that import is most of a one-changed-file build). One worker for a few changed
-    files, all of them for many."""
-    jobs = options.jobs or os.cpu_count() or 1
-    if jobs <= 1 or not _incremental(options):
-        return None
-    from lineage_core.discovery.sql_files import source_root
-
-    roots = {s.name: source_root(settings, s) for s in settings.sources if s.type == "sql"}
-
-    def path_of(file_id: str) -> str | None:
-        source, _, rel_path = file_id.partition(":")
-        root = roots.get(source)
-        return None if root is None or root.startswith("gs://") else f"{root}/{rel_path}"
-
-    changed = file_stats.changed_since_last_run(path_of)
-    if not changed:
-        return None
-    return WorkerPool(jobs if changed >= PARALLEL_THRESHOLD else 1)
-
-
 class _Pending:
     """A file to look up in the cache: its bytes (None while only its digest is known)."""
 
@@ -159,14 +137,16 @@ class _Plan:
             self.pool = None
 
 
-def _plan(settings: Settings, options: BuildOptions) -> _Plan:
+def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = None) -> _Plan:
     if has_consumer_sources(settings):
         from lineage_core.discovery.consumers import validate
 
         validate(settings)  # a typo in a BI source's options fails before any SQL is analyzed
     cache_dir = Path(options.cache_dir) if options.cache_dir else None
-    file_stats = FileStats(cache_dir / "file-stats.json" if cache_dir else None)
-    pool = _pool_for_changes(settings, options, file_stats)
+    if started is None or started.file_stats is None:
+        started = prestart(options.cache_dir, options.jobs)
+    file_stats = started.file_stats or FileStats(None)
+    pool = started.adopt()
     files = discover(settings, options.cache_dir)
     shard = None
     if options.shard_count is not None and options.shard_count > 1:
@@ -188,7 +168,7 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
         if local is not None and cache_dir is not None:
             try:
                 signature = file_stats.signature(local)
-                digest = file_stats.digest(sql_file.id, signature)
+                digest = file_stats.digest(local, signature)
             except OSError:
                 signature = None  # _read reports it
         content: bytes | None = None  # None: known by its digest, read on a miss
@@ -202,8 +182,8 @@ def _plan(settings: Settings, options: BuildOptions) -> _Plan:
                 continue
             content = read
             digest = content_digest(content)
-            if signature is not None:
-                plan.file_stats.record(sql_file.id, signature, digest)
+            if signature is not None and local is not None:
+                file_stats.record(local, signature, digest)
         variables: dict[str, Any] = variables_of(sql_file.source, sql_file.rel_path)
         part = settings_parts.get((sql_file.dialect, id(variables)))
         if part is None:
@@ -406,15 +386,16 @@ def _memo_key(settings: Settings, options: BuildOptions, plan: _Plan) -> str:
 
 
 def build_serialized(
-    settings: Settings, options: BuildOptions = BuildOptions()
+    settings: Settings, options: BuildOptions = BuildOptions(), started: Prestart | None = None
 ) -> tuple[bytes, DocumentSummary, BuildStats]:
     """Like :func:`build`, but returns the serialized document.
 
     When every file is unchanged since the last build with this cache, the previous document
     is reused as bytes (only ``generated_at`` is renewed): nothing is parsed, decoded or
     assembled, so a warm build costs little more than reading and hashing the files.
+    ``started``: what :func:`lineage_core.prestart.prestart` started for this cache directory.
     """
-    plan = _plan(settings, options)
+    plan = _plan(settings, options, started)
     try:
         return _serialize(settings, options, plan)
     finally:

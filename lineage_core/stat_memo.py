@@ -1,6 +1,6 @@
 """Facts about files and folders remembered by their stat signature, in one JSON file.
 
-The build cache keeps two such memos: each file's content digest (``cache.FileStats``) and
+The build cache keeps two such memos: each file's content digest (:class:`FileStats`) and
 each folder's listing (``discovery.walk.DirectoryListings``). What they share: an entry is
 served only for the signature it was taken at; what this run did not look at is dropped on
 save; and nothing is remembered that changed less than two seconds before it was looked at,
@@ -10,6 +10,7 @@ unreadable memo file is ignored: the build then looks at everything, as without 
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -68,3 +69,56 @@ class StatMemo:
             tmp.replace(self.path)
         except OSError:
             pass  # only a speed-up: the next build looks at everything again
+
+
+FileSignature = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
+
+
+def file_signature(path: str) -> FileSignature:
+    st = os.stat(path)
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+class FileStats:
+    """The content digest of each local file last read, by its path and stat signature (git's
+    index, in short).
+
+    A warm build of thousands of files then neither reads nor hashes the unchanged ones. The
+    signature includes ctime, which no tool can set back; see :class:`StatMemo` for what is
+    never trusted.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.memo = StatMemo(path)
+        self._signatures: dict[str, FileSignature] = {}
+
+    def digest(self, path: str, signature: FileSignature) -> str | None:
+        known = self.memo.get(path)
+        if isinstance(known, list) and len(known) == 5 and tuple(known[:4]) == signature and isinstance(known[4], str):
+            return known[4]
+        return None
+
+    def record(self, path: str, signature: FileSignature, digest: str) -> None:
+        self.memo.put(path, [*signature, digest], max(signature[1], signature[2]))
+
+    def changed_since_last_run(self) -> int:
+        """How many of the files the last run looked at have another signature now, are gone,
+        or were too fresh to remember. The signatures taken are kept for :meth:`signature`:
+        the plan stats each file only once."""
+        changed = len(self.memo.unsettled)
+        for path, known in self.memo.known().items():
+            try:
+                signature = self._signatures[path] = file_signature(path)
+            except OSError:
+                changed += 1
+                continue
+            if not isinstance(known, list) or tuple(known[:4]) != signature:
+                changed += 1
+        return changed
+
+    def signature(self, path: str) -> FileSignature:
+        found = self._signatures.pop(path, None)
+        return found if found is not None else file_signature(path)
+
+    def save(self) -> None:
+        self.memo.save()

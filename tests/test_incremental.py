@@ -9,9 +9,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from lineage_core.cache import BuildCache, FileStats, file_signature
+from lineage_core.cache import BuildCache
 from lineage_core.config import parse_settings
 from lineage_core.pipeline import BuildOptions, BuildStats, build_serialized
+from lineage_core.stat_memo import FileStats, file_signature
 
 STAMP = "2026-01-01T00:00:00+00:00"
 CONFIG = "dialect: bigquery\nvars: {project: p}\n"
@@ -178,12 +179,12 @@ def test_changed_files_are_counted_before_the_plan(tmp_path: Path, monkeypatch: 
     stats = FileStats(tmp_path / "file-stats.json")
     for name in ("a", "b", "c", "d"):
         path = str(root / f"{name}.sql")
-        stats.record(f"s:{name}.sql", file_signature(path), "digest")
+        stats.record(path, file_signature(path), "digest")
     stats.save()
     write(root, "a.sql", "SELECT 2 -- longer\n")
     (root / "b.sql").unlink()
     later = FileStats(tmp_path / "file-stats.json")
-    assert later.changed_since_last_run(lambda i: str(root / i.partition(":")[2])) == 2
+    assert later.changed_since_last_run() == 2
     # the signatures taken are what the plan uses (one stat per file)
     assert later.signature(str(root / "c.sql")) == file_signature(str(root / "c.sql"))
     os.utime(root / "d.sql", (1, 1))
@@ -214,7 +215,7 @@ def test_a_worker_started_for_one_change_gives_way_to_a_full_pool(
     """One file changed, but a new sqlglot changes every key: the single early worker is
     stopped and all of them analyze."""
     import lineage_core.cache as cache_module
-    import lineage_core.pipeline as pipeline_module
+    import lineage_core.prestart as prestart_module
     import lineage_core.stat_memo as stat_memo
 
     monkeypatch.setattr(stat_memo, "RACY_NS", 0)
@@ -224,13 +225,13 @@ def test_a_worker_started_for_one_change_gives_way_to_a_full_pool(
     build(root, cache, jobs=2)
     build(root, cache, jobs=2)
     started: list[int] = []
-    real_pool = pipeline_module.WorkerPool
+    real_pool = prestart_module.WorkerPool
 
     def counting_pool(jobs: int) -> object:
         started.append(jobs)
         return real_pool(jobs)
 
-    monkeypatch.setattr(pipeline_module, "WorkerPool", counting_pool)
+    monkeypatch.setattr(prestart_module, "WorkerPool", counting_pool)
     monkeypatch.setattr(cache_module, "sqlglot_version", lambda: "0.0.1")
     write(root, "f07.sql", "INSERT INTO p.d.seven SELECT * FROM p.raw.s7\n")
     incremental, stats = build(root, cache, jobs=2)

@@ -10,10 +10,11 @@ import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from lineage_core.config import Settings, load_settings
-from lineage_core.models import LineageDocument
+if TYPE_CHECKING:  # imported by the functions that need them: `lineage build` starts sooner
+    from lineage_core.config import Settings
+    from lineage_core.models import LineageDocument
 
 DEFAULT_LINEAGE_URI = "build/lineage.json"
 
@@ -40,6 +41,8 @@ def add_format_option(parser: argparse.ArgumentParser, choices: Sequence[str] = 
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
+    from lineage_core.config import load_settings
+
     return load_settings(getattr(args, "config", None))
 
 
