@@ -11,7 +11,6 @@ validated when decoded.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ import orjson
 
 from lineage_core import __version__
 from lineage_core.analysis import FileResult, FileTask
+from lineage_core.build_snapshot import renew_generated_at
 from lineage_core.models import ErrorRecord, LineageDocument
 from lineage_core.versions import sqlglot_version
 
@@ -251,7 +251,6 @@ class DocumentSummary:
         return f"{self.files} files → {self.nodes} tables, {self.edges} edges; {problems}"
 
 
-_GENERATED_AT = re.compile(rb'"generated_at": "[^"]*"')
 
 
 class DocumentMemo:
@@ -281,9 +280,8 @@ class DocumentMemo:
             )
         except (OSError, ValueError, KeyError, TypeError, orjson.JSONDecodeError):
             return None
-        stamp = orjson.dumps(generated_at)
-        renewed, count = _GENERATED_AT.subn(b'"generated_at": ' + stamp, data, count=1)
-        return (renewed, summary) if count == 1 else None
+        renewed = renew_generated_at(data, generated_at)
+        return (renewed, summary) if renewed is not None else None
 
     def previous(self, basis: str) -> tuple[bytes, dict[str, str], dict[str, tuple[str, ...]]] | None:
         """The last document, the key of each file it was built from and the views each of

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage_core.analysis import FileResult, FileTask, analyze_many, content_digest
+from lineage_core.build_snapshot import LookedAt
 from lineage_core.cache import (
     BuildCache,
     DocumentMemo,
@@ -27,6 +28,7 @@ from lineage_core.cache import (
 )
 from lineage_core.config import Settings
 from lineage_core.discovery import SqlFile, VariablesOfFiles, discover, query_labels
+from lineage_core.discovery.walk import DirectoryListings
 from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
 from lineage_core.prestart import Prestart, prestart
 from lineage_core.stat_memo import FileStats
@@ -60,6 +62,7 @@ class BuildStats:
     cached: int = 0
     warnings: list[str] = field(default_factory=list)
     patched: bool = False  # the document is the last one with the changed files' part replaced
+    looked_at: LookedAt | None = None  # what was read, when the document can be reused on that basis
 
 
 def in_shard(file_id: str, index: int, count: int) -> bool:
@@ -147,7 +150,8 @@ def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = 
         started = prestart(options.cache_dir, options.jobs)
     file_stats = started.file_stats or FileStats(None)
     pool = started.adopt()
-    files = discover(settings, options.cache_dir)
+    walks: list[DirectoryListings] = []
+    files = discover(settings, options.cache_dir, walks)
     shard = None
     if options.shard_count is not None and options.shard_count > 1:
         index = options.shard_index or 0
@@ -159,18 +163,24 @@ def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = 
     cache = BuildCache(cache_dir / "build-cache.json" if cache_dir else None)
     plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats, pool or _early_pool(options, len(files)))
     plan.file_stats = file_stats
+    looked_at = LookedAt(settled=cache_dir is not None and all(w.settled for w in walks))
+    for walk in walks:
+        looked_at.folders.update(walk.visited)
     variables_of = VariablesOfFiles(settings)
     settings_parts: dict[tuple[str, int], str] = {}  # (dialect, id of the shared variables)
     for position, sql_file in enumerate(files):
         local = None if sql_file.root.startswith("gs://") else f"{sql_file.root}/{sql_file.rel_path}"
         signature = None
         digest = None
-        if local is not None and cache_dir is not None:
+        if local is None:
+            looked_at.settled = False  # a bucket has no stat signatures to check next time
+        elif cache_dir is not None:
             try:
-                signature = file_stats.signature(local)
+                signature = looked_at.files[local] = file_stats.signature(local)
                 digest = file_stats.digest(local, signature)
             except OSError:
                 signature = None  # _read reports it
+                looked_at.settled = False
         content: bytes | None = None  # None: known by its digest, read on a miss
         if digest is None:
             read = _read(sql_file)
@@ -194,6 +204,8 @@ def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = 
         plan.keys.append(key)
         # a cache hit is decoded only if it is needed; a task is made only for a miss
         plan.pending.append((position, key, _Pending(sql_file, content, digest, variables)))
+    looked_at.settled = looked_at.settled and not file_stats.memo.unsettled_now
+    stats.looked_at = looked_at
     return plan
 
 
@@ -405,6 +417,8 @@ def build_serialized(
 def _serialize(settings: Settings, options: BuildOptions, plan: _Plan) -> tuple[bytes, DocumentSummary, BuildStats]:
     memo = DocumentMemo(Path(options.cache_dir)) if options.cache_dir else None
     key = _memo_key(settings, options, plan)
+    if memo is None or has_consumer_sources(settings):
+        plan.stats.looked_at = None  # BI tools are read over the network: never reused unseen
     if memo is not None and not has_consumer_sources(settings):
         # The key covers every file's key: a match means nothing changed since that build.
         from datetime import UTC, datetime

@@ -28,7 +28,7 @@ class StatMemo:
         self._seen: dict[str, Any] = {}
         # keys looked at but not remembered (changed too recently): the next run knows of them
         self.unsettled: list[str] = []
-        self._unsettled_now: list[str] = []
+        self.unsettled_now: list[str] = []
         if path is not None:
             try:
                 data = orjson.loads(path.read_bytes())
@@ -52,19 +52,19 @@ class StatMemo:
         if changed_ns < time.time_ns() - RACY_NS:
             self._seen[key] = entry
         else:
-            self._unsettled_now.append(key)
+            self.unsettled_now.append(key)
 
     def known(self) -> dict[str, Any]:
         """Every entry remembered from the last run (by key)."""
         return self._known
 
     def save(self) -> None:
-        if self.path is None or (self._seen == self._known and self._unsettled_now == self.unsettled):
+        if self.path is None or (self._seen == self._known and self.unsettled_now == self.unsettled):
             return
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             tmp = self.path.with_suffix(".tmp")
-            data = {"format": MEMO_FORMAT, "entries": self._seen, "unsettled": self._unsettled_now}
+            data = {"format": MEMO_FORMAT, "entries": self._seen, "unsettled": self.unsettled_now}
             tmp.write_bytes(orjson.dumps(data))
             tmp.replace(self.path)
         except OSError:

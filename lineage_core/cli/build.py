@@ -13,6 +13,7 @@ from lineage_core.cli.common import add_config_option, progress_bar, settings_fr
 from lineage_core.errors import UsageError
 
 if TYPE_CHECKING:
+    from lineage_core.cache import DocumentSummary
     from lineage_core.models import LineageDocument
     from lineage_core.prestart import Prestart
 
@@ -144,18 +145,100 @@ GC_THRESHOLDS = (50_000, 20, 100)
 def run_build(args: argparse.Namespace) -> int:
     thresholds = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)  # inherited by the worker processes; imports run faster too
-    from lineage_core.prestart import prestart
-
-    # first of all: if files changed since the last build, a worker starts importing the parser
-    started = prestart(None if args.no_cache else args.cache_dir, args.jobs if (args.jobs or 0) > 0 else None)
     try:
-        return _run_build(args, started)
+        # first of all, before the configuration is even parsed: when nothing the last build read
+        # has changed, its document is published again
+        key = _snapshot_key(args)
+        if key is not None:
+            from lineage_core.build_snapshot import reuse
+
+            reused = reuse(args.cache_dir, key, _now())
+            if reused is not None:
+                return _republish(args, reused.data, reused.report)
+        from lineage_core.prestart import prestart
+
+        # else, if files changed since the last build, a worker starts importing the parser
+        started = prestart(None if args.no_cache else args.cache_dir, args.jobs if (args.jobs or 0) > 0 else None)
+        try:
+            return _run_build(args, started, key)
+        finally:
+            started.release()
     finally:
-        started.release()
         gc.set_threshold(*thresholds)  # a caller in the same process (tests, `demo`) keeps its own
 
 
-def _run_build(args: argparse.Namespace, started: Prestart) -> int:
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def _snapshot_key(args: argparse.Namespace) -> str | None:
+    """The key of what a build depends on besides its SQL files and folders, or None when the
+    build reads something else (a bucket, column schemas, the previous document's columns)."""
+    cache_dir, sql_dir = None if args.no_cache else args.cache_dir, args.sql_dir or ""
+    if not cache_dir or cache_dir.startswith("gs://") or sql_dir.startswith("gs://") or args.columns or args.schema:
+        return None
+    config = args.config or ("lineage.yaml" if os.path.isfile("lineage.yaml") else None)
+    try:
+        text = open(config, "rb").read() if config else b""  # noqa: SIM115 - read whole, closed by GC
+    except OSError:
+        return None  # the build reports it
+    from lineage_core.build_snapshot import inputs_key
+
+    index, count = _shard_args(args)
+    return inputs_key(
+        [
+            os.getcwd(),
+            os.path.abspath(sql_dir) if sql_dir else None,
+            os.path.abspath(config) if config else None,
+            text.decode("utf-8", "replace"),
+            args.max_file_mb,
+            index,
+            count,
+        ]
+    )
+
+
+def _republish(args: argparse.Namespace, data: bytes, report: dict[str, Any]) -> int:
+    index, count = _shard_args(args)
+    out = args.out.replace("{index}", str(index or 0))
+    expected = _generation_now(out)
+    began = time.perf_counter()
+    where = publish_bytes(data, out, keep=int(report["history_keep"]), force=args.force, expected=expected)
+    _print_report(report, (index, count), "nothing changed since the last build", time.perf_counter() - began, where)
+    return 1 if args.strict and report["total_errors"] else 0
+
+
+def _report_of(result: DocumentSummary, history_keep: int) -> dict[str, Any]:
+    """What a build prints (kept so that a republished document says the same)."""
+    errors = []
+    for error in result.first_errors:
+        line = f":{error.line}" if error.line else ""
+        errors.append(f"  {error.kind:<10} {error.uri}{line}: {error.message}")
+    return {
+        "line": result.line(),
+        "files": result.files,
+        "errors": errors,
+        "total_errors": result.total_errors,
+        "history_keep": history_keep,
+    }
+
+
+def _print_report(
+    report: dict[str, Any], shard: tuple[int | None, int | None], how: str, elapsed: float, where: str
+) -> None:
+    index, count = shard
+    label = f" (shard {index} of {count})" if count and count > 1 else ""
+    print(f"built{label}: {report['line']} [{how}, {elapsed:.1f}s] → {where}")
+    for line in report["errors"]:
+        print(line, file=sys.stderr)
+    more = int(report["total_errors"]) - len(report["errors"])
+    if more > 0:
+        print(f"  … and {more} more (lineage check lists them all)", file=sys.stderr)
+
+
+def _run_build(args: argparse.Namespace, started: Prestart, key: str | None) -> int:
     from lineage_core.pipeline import BuildOptions, build_serialized
     from lineage_core.remote_cache import local_cache_dir
 
@@ -205,17 +288,14 @@ def _run_build(args: argparse.Namespace, started: Prestart) -> int:
     for warning in [*cache_warnings, *stats.warnings]:
         print(f"warning: {warning}", file=sys.stderr)
     where = publish_bytes(data, out, keep=settings.history_keep, force=args.force, expected=expected)
+    report = _report_of(result, settings.history_keep)
+    if key and cache_dir and schema is None and cache_dir == local_cache and stats.looked_at is not None:
+        from lineage_core.build_snapshot import record
+
+        record(cache_dir, key, stats.looked_at, data, report)
     elapsed = time.perf_counter() - began
-    shard = f" (shard {index} of {count})" if count and count > 1 else ""
-    print(f"built{shard}: {result.line()} [{stats.analyzed} analyzed, {stats.cached} cached, {elapsed:.1f}s] → {where}")
-    for error in result.first_errors:
-        line = f":{error.line}" if error.line else ""
-        print(f"  {error.kind:<10} {error.uri}{line}: {error.message}", file=sys.stderr)
-    if result.total_errors > len(result.first_errors):
-        print(
-            f"  … and {result.total_errors - len(result.first_errors)} more (lineage check lists them all)",
-            file=sys.stderr,
-        )
+    how = f"{stats.analyzed} analyzed, {stats.cached} cached"
+    _print_report(report, (index, count), how, elapsed, where)
     return 1 if args.strict and result.total_errors else 0
 
 

@@ -44,7 +44,9 @@ def source_root(settings: Settings, source: SourceSettings) -> str:
     return root.as_posix()
 
 
-def _local_files(root: str, source: SourceSettings, cache_dir: str | None) -> list[str]:
+def _local_files(
+    root: str, source: SourceSettings, cache_dir: str | None, walks: list[DirectoryListings] | None
+) -> list[str]:
     if not os.path.isdir(root):
         what = "is not a directory" if os.path.exists(root) else "does not exist"
         raise ConfigError(f"source '{source.name}': directory {root} {what}")
@@ -53,6 +55,8 @@ def _local_files(root: str, source: SourceSettings, cache_dir: str | None) -> li
     listings = DirectoryListings.for_walk(cache_dir, root, source.include, source.exclude)
     found = walk_matching(root, source.include, source.exclude, listings=listings)
     listings.save()
+    if walks is not None:
+        walks.append(listings)
     return found
 
 
@@ -64,17 +68,20 @@ def _gcs_files(root: str, source: SourceSettings) -> list[str]:
     return [r for r in rels if matches(r, source.include) and not matches(r, source.exclude)]
 
 
-def discover(settings: Settings, cache_dir: str | None = None) -> list[SqlFile]:
+def discover(
+    settings: Settings, cache_dir: str | None = None, walks: list[DirectoryListings] | None = None
+) -> list[SqlFile]:
     """Every SQL file of every source, sorted by (source, path) so builds are reproducible.
 
-    With a ``cache_dir``, directory listings are remembered there (see ``DirectoryListings``).
+    With a ``cache_dir``, directory listings are remembered there (see ``DirectoryListings``);
+    ``walks`` receives them (what each local walk looked at).
     """
     files: list[SqlFile] = []
     for source in settings.sources:
         if source.type != "sql":
             continue
         root = source_root(settings, source)
-        rels = _gcs_files(root, source) if root.startswith("gs://") else _local_files(root, source, cache_dir)
+        rels = _gcs_files(root, source) if root.startswith("gs://") else _local_files(root, source, cache_dir, walks)
         dialect = source.dialect or settings.dialect
         files.extend(SqlFile(source.name, root, rel, dialect) for rel in sorted(rels))
     return files

@@ -57,6 +57,12 @@ class DirectoryListings:
 
     def __init__(self, path: Path | None) -> None:
         self.memo = StatMemo(path)
+        self.visited: dict[str, int] = {}  # every folder of the walk → its mtime when listed
+
+    @property
+    def settled(self) -> bool:
+        """No folder changed too recently to be remembered."""
+        return not self.memo.unsettled_now
 
     @classmethod
     def for_walk(cls, cache_dir: str, root: str, include: Sequence[str], exclude: Sequence[str]) -> DirectoryListings:
@@ -108,6 +114,7 @@ def walk_matching(
                 mtime_ns = os.stat(directory).st_mtime_ns  # before listing: a later change shows
             except OSError:
                 return
+            listings.visited[directory] = mtime_ns
             known = listings.lookup(prefix, mtime_ns)
             if known is not None:
                 found.extend(prefix + name for name in known[1])
