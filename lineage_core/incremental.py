@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING
 
-from lineage_core.analysis import FileResult, analyze_many
+from lineage_core.analysis import FileResult
 from lineage_core.cache import DocumentMemo, DocumentSummary
 from lineage_core.config import Settings
 from lineage_core.discovery import query_labels
@@ -61,7 +61,7 @@ def patch_previous(
     if miss_tasks and jobs > 1 and (len(miss_tasks) >= PARALLEL_THRESHOLD or len(kept) >= PARALLEL_THRESHOLD):
         chunks = chunks_of(miss_tasks, jobs)
         plan.pool = pool_of_at_least(plan.pool, min(jobs, len(chunks)))
-        background = plan.pool.executor.map(analyze_many, chunks)
+        background = plan.pool.map(chunks)
 
     from lineage_core.document_patch import PreviousDocument
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lineage_core.analysis import FileResult, FileTask, analyze_many, content_digest
+from lineage_core.analysis import FileResult, FileTask, content_digest
 from lineage_core.build_snapshot import LookedAt
 from lineage_core.cache import (
     BuildCache,
@@ -260,7 +260,7 @@ def _finish(
     if misses and jobs > 1 and (len(misses) >= PARALLEL_THRESHOLD or unchanged >= PARALLEL_THRESHOLD):
         chunks = chunks_of(tasks, jobs)
         plan.pool = pool_of_at_least(plan.pool, min(jobs, len(chunks)))
-        background = plan.pool.executor.map(analyze_many, chunks)
+        background = plan.pool.map(chunks)
     taken = previous() if previous is not None and unchanged else {}
     qualified_slots: list[QueryResult | None] = [None] * len(plan.slots)
     for position, reused in taken.items():

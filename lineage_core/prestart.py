@@ -3,8 +3,8 @@
 Most of a build after a one-file edit is the worker's import of the parser (a tenth of a
 second and more), which can overlap everything else only if the worker starts first. The files
 the last build read are known by path in the cache directory's stat memo: one ``stat`` each
-tells whether any changed, and if so a worker is started at once, before this process imports
-and reads its configuration, discovers files and decodes the last document. The signatures
+tells whether any changed, and at the first that did a worker is started, before this process
+imports and reads its configuration, discovers files and decodes the last document. The signatures
 taken are handed to the plan, which then stats nothing twice. When nothing changed, no worker
 is started: a warm build never pays for the parser.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lineage_core.stat_memo import FileStats
-from lineage_core.workers import PARALLEL_THRESHOLD, WorkerPool
+from lineage_core.workers import WorkerPool
 
 FILE_STATS = "file-stats.json"
 BUILD_CACHE = "build-cache.json"
@@ -50,8 +50,12 @@ def prestart(cache_dir: str | None, jobs: int | None) -> Prestart:
     file_stats = FileStats(directory / FILE_STATS)
     if workers <= 1 or not (directory / BUILD_CACHE).is_file():
         return Prestart(file_stats)
-    changed = file_stats.changed_since_last_run()
-    if not changed:
-        return Prestart(file_stats)
-    # one worker for a few changed files (it is ready when they are read), all of them for many
-    return Prestart(file_stats, WorkerPool(workers if changed >= PARALLEL_THRESHOLD else 1))
+    started = Prestart(file_stats)
+
+    def start() -> None:
+        # at the first changed file: one worker, ready when the few changed files are read (a
+        # build that turns out to have many gets a full pool then: workers.pool_of_at_least)
+        started.pool = WorkerPool(1)
+
+    file_stats.changed_since_last_run(on_first=start)
+    return started

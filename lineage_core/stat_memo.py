@@ -10,8 +10,10 @@ unreadable memo file is ignored: the build then looks at everything, as without 
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,9 @@ import orjson
 
 MEMO_FORMAT = 1
 RACY_NS = 2_000_000_000
+# Files changed just before the last run are read again to see whether they changed since; past
+# this many, they are taken as changed (a fresh checkout is about to be read whole anyway).
+UNSETTLED_REREAD = 64
 
 
 class StatMemo:
@@ -26,17 +31,17 @@ class StatMemo:
         self.path = path
         self._known: dict[str, Any] = {}
         self._seen: dict[str, Any] = {}
-        # keys looked at but not remembered (changed too recently): the next run knows of them
-        self.unsettled: list[str] = []
-        self.unsettled_now: list[str] = []
+        # entries looked at but not trusted (changed too recently): the next run knows of them
+        self.unsettled: dict[str, Any] = {}
+        self.unsettled_now: dict[str, Any] = {}
         if path is not None:
             try:
                 data = orjson.loads(path.read_bytes())
                 if isinstance(data, dict) and data.get("format") == MEMO_FORMAT and isinstance(data.get("entries"), dict):
                     self._known = data["entries"]
                     unsettled = data.get("unsettled")
-                    if isinstance(unsettled, list):
-                        self.unsettled = [k for k in unsettled if isinstance(k, str)]
+                    if isinstance(unsettled, dict):
+                        self.unsettled = unsettled
             except (OSError, ValueError, orjson.JSONDecodeError):
                 self._known = {}
 
@@ -52,7 +57,7 @@ class StatMemo:
         if changed_ns < time.time_ns() - RACY_NS:
             self._seen[key] = entry
         else:
-            self.unsettled_now.append(key)
+            self.unsettled_now[key] = entry
 
     def known(self) -> dict[str, Any]:
         """Every entry remembered from the last run (by key)."""
@@ -101,20 +106,43 @@ class FileStats:
     def record(self, path: str, signature: FileSignature, digest: str) -> None:
         self.memo.put(path, [*signature, digest], max(signature[1], signature[2]))
 
-    def changed_since_last_run(self) -> int:
-        """How many of the files the last run looked at have another signature now, are gone,
-        or were too fresh to remember. The signatures taken are kept for :meth:`signature`:
+    def changed_since_last_run(self, on_first: Callable[[], object] | None = None) -> int:
+        """How many of the files the last run looked at have changed: another signature now,
+        gone, or (among those too fresh to trust by signature) other bytes. ``on_first`` is
+        called as soon as one is found. The signatures taken are kept for :meth:`signature`:
         the plan stats each file only once."""
-        changed = len(self.memo.unsettled)
+        changed = 0
+
+        def found() -> None:
+            nonlocal changed, on_first
+            changed += 1
+            if on_first is not None:
+                on_first()
+                on_first = None
+
+        fresh = self.memo.unsettled
+        for path, known in fresh.items():
+            if len(fresh) > UNSETTLED_REREAD or not self._same_bytes(path, known):
+                found()
         for path, known in self.memo.known().items():
             try:
                 signature = self._signatures[path] = file_signature(path)
             except OSError:
-                changed += 1
+                found()
                 continue
             if not isinstance(known, list) or tuple(known[:4]) != signature:
-                changed += 1
+                found()
         return changed
+
+    @staticmethod
+    def _same_bytes(path: str, known: Any) -> bool:
+        if not isinstance(known, list) or len(known) != 5:
+            return False
+        try:
+            with open(path, "rb") as handle:
+                return bool(hashlib.sha256(handle.read()).hexdigest() == known[4])
+        except OSError:
+            return False
 
     def signature(self, path: str) -> FileSignature:
         found = self._signatures.pop(path, None)

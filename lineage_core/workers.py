@@ -9,7 +9,7 @@ than it saved, so incremental builds start workers only for what changed.)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 from lineage_core.analysis import FileResult, FileTask, analyze, analyze_many
 
@@ -44,12 +44,21 @@ class WorkerPool:
         from concurrent.futures import ProcessPoolExecutor
 
         self.jobs = jobs
+        self.used = False
         context = multiprocessing.get_context(start_method)
         self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker, mp_context=context)
         for _ in range(jobs):
             self.executor.submit(_started)
 
+    def map(self, chunks: Sequence[Sequence[FileTask]]) -> Iterator[list[FileResult]]:
+        """Results of ``analyze_many`` over ``chunks``, in order."""
+        self.used = True
+        return self.executor.map(analyze_many, chunks)
+
     def close(self) -> None:
+        if not self.used:  # started for files that turned out unchanged: do not wait for its imports
+            self.abandon()
+            return
         self.executor.shutdown(wait=True, cancel_futures=True)
 
     def abandon(self) -> None:
@@ -91,7 +100,7 @@ def analyze_all(
         pool = WorkerPool(jobs)
     results = []
     try:
-        for chunk_results in pool.executor.map(analyze_many, chunks_of(tasks, jobs)):
+        for chunk_results in pool.map(chunks_of(tasks, jobs)):
             results.extend(chunk_results)
             done += len(chunk_results)
             if progress:

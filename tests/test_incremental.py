@@ -237,3 +237,24 @@ def test_a_worker_started_for_one_change_gives_way_to_a_full_pool(
     incremental, stats = build(root, cache, jobs=2)
     assert started == [1]  # the early worker, for the one file whose signature changed
     assert stats.analyzed == 40 and incremental == build(root, None, jobs=2)[0]
+
+
+def test_files_too_fresh_to_trust_are_read_again_by_the_probe(tmp_path: Path) -> None:
+    """Written a moment ago, their signatures are not trusted: the probe compares their bytes."""
+    import hashlib
+
+    root = tmp_path / "sql"
+    for name in ("a", "b", "c"):
+        write(root, f"{name}.sql", f"SELECT '{name}'\n")
+    stats = FileStats(tmp_path / "file-stats.json")
+    for name in ("a", "b", "c"):
+        path = str(root / f"{name}.sql")
+        stats.record(path, file_signature(path), hashlib.sha256((root / f"{name}.sql").read_bytes()).hexdigest())
+    stats.save()
+    later = FileStats(tmp_path / "file-stats.json")
+    assert len(later.memo.unsettled) == 3 and not later.memo.known()
+    calls: list[int] = []
+    assert later.changed_since_last_run(on_first=lambda: calls.append(1)) == 0 and calls == []
+    write(root, "b.sql", "SELECT 'B'\n")  # same size, other bytes, maybe the same mtime tick
+    again = FileStats(tmp_path / "file-stats.json")
+    assert again.changed_since_last_run(on_first=lambda: calls.append(1)) == 1 and calls == [1]
