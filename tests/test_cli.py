@@ -230,3 +230,21 @@ def test_a_dashboard_can_be_subscribed_like_a_table(example_dir: Path, tmp_path:
                           "--health", str(out / "health.json"), "--dry-run")
     notice = stdout[stdout.index("to email:sales-ops@acme.example"):]
     assert code == 0 and "app:sales-dashboard" in notice and "root cause" in notice
+
+
+def test_build_command_leaves_fast_with_its_output_and_exit_code(tmp_path: Path) -> None:
+    """`lineage build` exits without the interpreter's teardown: nothing printed may be lost."""
+    import subprocess
+    import sys
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.sql").write_text("CREATE TABLE p.d.t AS SELECT * FROM p.d.s")
+    (repo / "b.sql").write_text("SELECT (((")
+    out = tmp_path / "o.json"
+    command = [sys.executable, "-m", "lineage_core.cli.main", "build", str(repo), "--out", str(out), "--no-cache"]
+    done = subprocess.run([*command, "--strict"], capture_output=True, text=True, check=False)
+    assert done.returncode == 1
+    assert done.stdout.startswith("built: 2 files") and "b.sql" in done.stderr
+    assert json.loads(out.read_bytes())["queries"][0]["id"].endswith("a.sql")
+    assert subprocess.run(command, capture_output=True, text=True, check=False).returncode == 0

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -91,5 +92,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     return int(code or 0)
 
 
+# Commands whose every write is closed before they return: they leave without the interpreter's
+# final teardown, which frees a build's objects one by one (a tenth of a warm build).
+FAST_EXIT = frozenset({"build"})
+
+
+def run() -> None:
+    """The ``lineage`` console command."""
+    words = sys.argv[1:]
+    code = main(words)
+    if words and words[0] in FAST_EXIT:
+        import atexit
+        import contextlib
+
+        atexit._run_exitfuncs()  # what a normal exit runs: pools joined, logs flushed
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()
