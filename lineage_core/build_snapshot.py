@@ -20,6 +20,7 @@ import hashlib
 import os
 import platform
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,8 +89,11 @@ class Reused:
     report: dict[str, Any]
 
 
-def reuse(cache_dir: str, key: str, generated_at: str) -> Reused | None:
-    """The last document, renewed, if the last build had ``key`` and nothing it read changed."""
+def reuse(
+    cache_dir: str, key: str, generated_at: str, on_changed_file: Callable[[], object] | None = None
+) -> Reused | None:
+    """The last document, renewed, if the last build had ``key`` and nothing it read changed.
+    ``on_changed_file`` is called when a SQL file it read changed (the build will parse)."""
     directory = Path(cache_dir)
     try:
         snapshot = orjson.loads((directory / SNAPSHOT_NAME).read_bytes())
@@ -99,7 +103,13 @@ def reuse(cache_dir: str, key: str, generated_at: str) -> Reused | None:
             if os.stat(path).st_mtime_ns != mtime_ns:
                 return None
         for path, signature in snapshot["files"].items():
-            if list(file_signature(path)) != signature:
+            try:
+                same = list(file_signature(path)) == signature
+            except OSError:
+                same = False
+            if not same:
+                if on_changed_file is not None:
+                    on_changed_file()
                 return None
         data = (directory / DOCUMENT_NAME).read_bytes()
         if _digest(data) != snapshot["sha256"]:

@@ -41,21 +41,27 @@ class Prestart:
             self.pool.abandon()
 
 
-def prestart(cache_dir: str | None, jobs: int | None) -> Prestart:
-    """Look for changed files in a local cache directory and start a worker if there are."""
-    workers = jobs or os.cpu_count() or 1
+def early_worker(jobs: int | None) -> WorkerPool | None:
+    """One worker, started now for the files found changed, if the build uses workers at all: it
+    is ready when the few changed files are read (a build that turns out to have many gets a
+    full pool then: ``workers.pool_of_at_least``)."""
+    return WorkerPool(1) if (jobs or os.cpu_count() or 1) > 1 else None
+
+
+def prestart(cache_dir: str | None, jobs: int | None, pool: WorkerPool | None = None) -> Prestart:
+    """Look for changed files in a local cache directory and start a worker at the first one
+    (unless ``pool`` was already started for them)."""
     if cache_dir is None or cache_dir.startswith("gs://"):
-        return Prestart()
+        return Prestart(pool=pool)
     directory = Path(cache_dir)
     file_stats = FileStats(directory / FILE_STATS)
-    if workers <= 1 or not (directory / BUILD_CACHE).is_file():
-        return Prestart(file_stats)
-    started = Prestart(file_stats)
+    started = Prestart(file_stats, pool)
+    if not (directory / BUILD_CACHE).is_file():
+        return started
 
     def start() -> None:
-        # at the first changed file: one worker, ready when the few changed files are read (a
-        # build that turns out to have many gets a full pool then: workers.pool_of_at_least)
-        started.pool = WorkerPool(1)
+        if started.pool is None:
+            started.pool = early_worker(jobs)
 
     file_stats.changed_since_last_run(on_first=start)
     return started

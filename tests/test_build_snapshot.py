@@ -175,3 +175,26 @@ def test_column_builds_always_run(tmp_path: Path, capsys: pytest.CaptureFixture[
     repo, config = make_repo(tmp_path)
     build(capsys, tmp_path, repo, config, "--columns")
     assert UNCHANGED not in build(capsys, tmp_path, repo, config, "--columns")[1]
+
+
+def test_a_changed_file_starts_one_worker_while_the_rest_is_checked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], settled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import lineage_core.prestart as prestart
+
+    repo, config = make_repo(tmp_path)
+    build(capsys, tmp_path, repo, config, "--jobs", "2")
+    started: list[object] = []
+    real = prestart.early_worker
+
+    def counting(jobs: int | None) -> object:
+        started.append(jobs)
+        return real(jobs)
+
+    monkeypatch.setattr(prestart, "early_worker", counting)
+    assert UNCHANGED in build(capsys, tmp_path, repo, config, "--jobs", "2")[1]
+    assert started == []  # nothing changed: no worker
+    _edit(repo, config)
+    _, printed, document = build(capsys, tmp_path, repo, config, "--jobs", "2")
+    assert started == [2] and "1 analyzed" in printed
+    assert {"p.raw.other"} <= {n["id"] for n in document["nodes"]}  # type: ignore[index, union-attr]

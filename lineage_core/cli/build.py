@@ -149,16 +149,23 @@ def run_build(args: argparse.Namespace) -> int:
         # first of all, before the configuration is even parsed: when nothing the last build read
         # has changed, its document is published again
         key = _snapshot_key(args)
+        jobs = args.jobs if (args.jobs or 0) > 0 else None
+        early = []  # a worker started at the first changed file: it imports the parser meanwhile
         if key is not None:
             from lineage_core.build_snapshot import reuse
 
-            reused = reuse(args.cache_dir, key, _now())
+            def start_worker() -> None:
+                from lineage_core.prestart import early_worker
+
+                early.append(early_worker(jobs))
+
+            reused = reuse(args.cache_dir, key, _now(), on_changed_file=start_worker)
             if reused is not None:
                 return _republish(args, reused.data, reused.report)
         from lineage_core.prestart import prestart
 
-        # else, if files changed since the last build, a worker starts importing the parser
-        started = prestart(None if args.no_cache else args.cache_dir, args.jobs if (args.jobs or 0) > 0 else None)
+        # the files the last build read are checked (one stat each), for the plan
+        started = prestart(None if args.no_cache else args.cache_dir, jobs, early[0] if early else None)
         try:
             return _run_build(args, started, key)
         finally:
