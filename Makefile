@@ -13,8 +13,9 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	@# compat: the package is found through a plain path in a .pth file; the default finder hook
-	@# costs every Python process (each `lineage` command, each build worker) ~15 ms at start-up
-	$(BIN)/python -m pip install --quiet -e '.[test]' --config-settings editable_mode=compat
+	@# costs every Python process (each `lineage` command, each build worker) ~15 ms at start-up.
+	@# (-qq: setuptools calls this mode transitional; pyproject.toml pins a setuptools that has it)
+	$(BIN)/python -m pip install --quiet --quiet -e '.[test]' --config-settings editable_mode=compat
 	$(MAKE) --no-print-directory bytecode
 	touch $(STAMP)
 

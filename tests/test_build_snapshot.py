@@ -198,3 +198,24 @@ def test_a_changed_file_starts_one_worker_while_the_rest_is_checked(
     _, printed, document = build(capsys, tmp_path, repo, config, "--jobs", "2")
     assert started == [2] and "1 analyzed" in printed
     assert {"p.raw.other"} <= {n["id"] for n in document["nodes"]}  # type: ignore[index, union-attr]
+
+
+def test_a_warm_build_imports_neither_the_parser_nor_the_pipeline(tmp_path: Path) -> None:
+    """The republishing path must not pay for what it does not use."""
+    import subprocess
+    import sys
+    import time
+
+    repo, config = make_repo(tmp_path)
+    time.sleep(2.1)  # files and folders older than the racy window: their signatures are trusted
+    command = [
+        sys.executable, "-X", "importtime", "-m", "lineage_core.cli.main", "build", str(repo),
+        "--config", str(config), "--out", str(tmp_path / "o.json"), "--cache-dir", str(tmp_path / "cache"),
+    ]  # fmt: skip
+    first = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert UNCHANGED not in first.stdout and "| sqlglot" in first.stderr  # the check can see imports
+    warm = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert UNCHANGED in warm.stdout
+    imported = {line.rsplit("|", 1)[-1].strip() for line in warm.stderr.splitlines() if "import time:" in line}
+    for heavy in ("sqlglot", "jinja2", "lineage_core.config", "lineage_core.pipeline", "msgspec", "ruamel.yaml"):
+        assert heavy not in imported, heavy
