@@ -31,6 +31,16 @@ def build(root: Path, cache: Path | None, yaml: str = CONFIG, **options: object)
     return data, stats
 
 
+def primed(tmp_path: Path, yaml: str = CONFIG) -> tuple[Path, Path]:
+    """Thirty files built twice with a cache: the last document is known to the memo."""
+    root, cache = tmp_path / "sql", tmp_path / "cache"
+    for i in range(30):
+        write(root, f"f{i}.sql", f"INSERT INTO p.d.t{i} SELECT * FROM p.raw.s\n")
+    build(root, cache, yaml)
+    build(root, cache, yaml)
+    return root, cache
+
+
 def statement(rng: random.Random, index: int) -> str:
     kind = rng.randrange(7)
     src = f"`{{{{ project }}}}.raw.s{rng.randrange(12)}`"
@@ -106,12 +116,8 @@ def test_a_view_kept_by_another_file_is_told_apart(tmp_path: Path) -> None:
 
 
 def test_settings_with_table_selectors_are_assembled_not_patched(tmp_path: Path) -> None:
-    root, cache = tmp_path / "sql", tmp_path / "cache"
     yaml = CONFIG + "tables:\n  - select: 'p.d.*'\n    owners: [team-a]\n"
-    for i in range(30):
-        write(root, f"f{i}.sql", f"INSERT INTO p.d.t{i} SELECT * FROM p.raw.s\n")
-    build(root, cache, yaml)
-    build(root, cache, yaml)
+    root, cache = primed(tmp_path, yaml)
     write(root, "f1.sql", "INSERT INTO p.d.other SELECT * FROM p.raw.s\n")
     incremental, stats = build(root, cache, yaml)
     assert not stats.patched and stats.analyzed == 1
@@ -119,11 +125,7 @@ def test_settings_with_table_selectors_are_assembled_not_patched(tmp_path: Path)
 
 
 def test_a_broken_last_document_is_assembled_again(tmp_path: Path) -> None:
-    root, cache = tmp_path / "sql", tmp_path / "cache"
-    for i in range(30):
-        write(root, f"f{i}.sql", f"INSERT INTO p.d.t{i} SELECT * FROM p.raw.s\n")
-    build(root, cache)
-    build(root, cache)
+    root, cache = primed(tmp_path)
     meta = orjson.loads((cache / "last-document.meta.json").read_bytes())
     document = orjson.loads((cache / "last-document.json").read_bytes())
     document["queries"] = document["queries"][1:]  # consistent digest, but a query is missing
@@ -140,11 +142,7 @@ def test_a_broken_last_document_is_assembled_again(tmp_path: Path) -> None:
 
 
 def test_changed_results_go_to_a_journal_and_are_kept(tmp_path: Path) -> None:
-    root, cache = tmp_path / "sql", tmp_path / "cache"
-    for i in range(30):
-        write(root, f"f{i}.sql", f"INSERT INTO p.d.t{i} SELECT * FROM p.raw.s\n")
-    build(root, cache)
-    build(root, cache)
+    root, cache = primed(tmp_path)
     cache_file = cache / "build-cache.json"
     before = cache_file.read_bytes()
     write(root, "f1.sql", "INSERT INTO p.d.one SELECT * FROM p.raw.s\n")
@@ -192,11 +190,7 @@ def test_changed_files_are_counted_before_the_plan(tmp_path: Path, monkeypatch: 
 
 
 def test_a_full_journal_is_folded_into_the_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root, cache = tmp_path / "sql", tmp_path / "cache"
-    for i in range(30):
-        write(root, f"f{i}.sql", f"INSERT INTO p.d.t{i} SELECT * FROM p.raw.s\n")
-    build(root, cache)
-    build(root, cache)
+    root, cache = primed(tmp_path)
     write(root, "f1.sql", "INSERT INTO p.d.one SELECT * FROM p.raw.s\n")
     build(root, cache)
     journal = cache / "build-cache.journal"

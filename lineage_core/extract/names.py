@@ -7,7 +7,10 @@ BigQuery resolves project, dataset and table names case-sensitively, so they kee
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any, TypeVar, cast
 
 from sqlglot import exp
 from sqlglot.dialects.dialect import Dialect, NormalizationStrategy
@@ -23,6 +26,22 @@ FILE_FORMATS = frozenset(
 @lru_cache(maxsize=64)
 def dialect_of(name: str) -> Dialect:
     return Dialect.get_or_raise(name or None)
+
+
+_PER_THREAD = threading.local()
+T = TypeVar("T")
+
+
+def per_thread(kind: str, dialect: str, make: Callable[[], T]) -> T:
+    """One ``kind`` object (a parser, a tokenizer: they keep state while working) per dialect
+    and thread, made by ``make`` on first use."""
+    cache: dict[tuple[str, str], Any] | None = getattr(_PER_THREAD, "objects", None)
+    if cache is None:
+        cache = _PER_THREAD.objects = {}
+    found = cache.get((kind, dialect))
+    if found is None:
+        found = cache[(kind, dialect)] = make()
+    return cast(T, found)
 
 
 @lru_cache(maxsize=64)

@@ -22,12 +22,11 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 from sqlglot.parser import Parser
 from sqlglot.tokenizer_core import Token
 
-from lineage_core.extract.names import dialect_of
+from lineage_core.extract.names import dialect_of, per_thread
 
 _SWITCH = "SUPPORTS_IMPLICIT_UNNEST"
 _SWITCH_LOCK = threading.RLock()
 _NAME_LEAVES = (exp.Identifier, exp.Literal, exp.Var, exp.Star, exp.Null)
-_LOCAL = threading.local()
 
 
 @dataclass
@@ -71,13 +70,7 @@ def _indexed(tree: exp.Expr, dialect: str, deferred: bool) -> Parsed:
 
 
 def _parser(dialect: str) -> Parser:
-    cache: dict[str, Parser] | None = getattr(_LOCAL, "parsers", None)
-    if cache is None:
-        cache = _LOCAL.parsers = {}
-    parser = cache.get(dialect)
-    if parser is None:
-        parser = cache[dialect] = dialect_of(dialect).parser()
-    return parser
+    return per_thread("parser", dialect, lambda: dialect_of(dialect).parser())
 
 
 @contextmanager

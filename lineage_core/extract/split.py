@@ -11,7 +11,6 @@ BigQuery's ``BEGIN``; the splitter uses a tokenizer without that behaviour.
 from __future__ import annotations
 
 import re
-import threading
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -21,7 +20,7 @@ from sqlglot.errors import TokenError
 from sqlglot.tokenizer_core import Token, TokenType
 from sqlglot.tokens import Tokenizer
 
-from lineage_core.extract.names import dialect_of
+from lineage_core.extract.names import dialect_of, per_thread
 
 QUOTED = frozenset(
     {
@@ -89,17 +88,8 @@ def command_types(dialect: str) -> frozenset[TokenType]:
     return frozenset(dialect_of(dialect).tokenizer_class.COMMANDS)
 
 
-_LOCAL = threading.local()
-
-
 def _tokenizer(dialect: str) -> Tokenizer:
-    cache: dict[str, Tokenizer] | None = getattr(_LOCAL, "tokenizers", None)
-    if cache is None:
-        cache = _LOCAL.tokenizers = {}
-    tokenizer = cache.get(dialect)
-    if tokenizer is None:
-        tokenizer = cache[dialect] = _tokenizer_class(dialect)(dialect=dialect_of(dialect))
-    return tokenizer
+    return per_thread("tokenizer", dialect, lambda: _tokenizer_class(dialect)(dialect=dialect_of(dialect)))
 
 
 def tokenize(text: str, dialect: str) -> list[Token]:
