@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-CACHE_FILES = ("build-cache.json", "last-document.json", "last-document.meta.json")
+CACHE_FILES = ("build-cache.json", "build-cache.journal", "last-document.json", "last-document.meta.json")
 
 
 @contextmanager
@@ -38,9 +38,10 @@ def local_cache_dir(cache_dir: str | None, warnings: list[str] | None = None) ->
         yield tmp
         for name in CACHE_FILES:
             path = Path(tmp) / name
-            if path.is_file() and path.read_bytes() != before.get(name):
+            after = path.read_bytes() if path.is_file() else (b"" if name in before else None)
+            if after is not None and after != before.get(name):  # a journal folded in: now empty
                 try:
-                    write_bytes(prefix + name, path.read_bytes())
+                    write_bytes(prefix + name, after)
                 except StoreError as exc:
                     if warnings is not None:
                         warnings.append(f"remote cache {prefix}{name} not saved ({exc})")

@@ -465,3 +465,28 @@ def test_cli_build_to_a_missing_bucket_exits_1_with_the_reason(
     monkeypatch.chdir(tmp_path)
     assert main(["build", str(sql), "--out", "gs://missing-bucket-x/lineage.json", "--no-cache"]) == 1
     assert "bucket gs://missing-bucket-x does not exist" in capsys.readouterr().err
+
+
+def test_a_bucket_cache_keeps_the_journal_of_a_patched_build(
+    gcs: Emulator, gcs_bucket: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from lineage_core.cli.main import main
+
+    sql = tmp_path / "sql"
+    sql.mkdir()
+    for i in range(6):
+        (sql / f"f{i}.sql").write_text(f"CREATE TABLE p.d.t{i} AS SELECT * FROM p.raw.s{i}\n")
+    cache = f"gs://{gcs_bucket}/cache/"
+    args = ["build", str(sql), "--out", str(tmp_path / "o.json"), "--cache-dir", cache]
+    assert main(args) == 0 and main(args) == 0  # the second one knows the last document
+    (sql / "f1.sql").write_text("CREATE TABLE p.d.one AS SELECT * FROM p.raw.s1\n")
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "1 analyzed, 5 cached" in capsys.readouterr().out
+    journal = store.read_bytes(cache + "build-cache.journal").data
+    assert len(journal.splitlines()) == 1  # the changed file's entry, appended
+    # without the last document, every result comes from the bucket's cache and journal
+    gcs.client.bucket(gcs_bucket).blob("cache/last-document.meta.json").delete()
+    assert main(args) == 0
+    assert "0 analyzed, 6 cached" in capsys.readouterr().out
+    assert store.read_bytes(cache + "build-cache.journal").data == b""  # folded into the cache
