@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 from e2e.conftest import REPO, SCREENSHOTS, App, BrowserProblems, running_app
 from e2e.documents import XSS, small_document, write, write_sql
@@ -81,8 +82,10 @@ def test_cold_start_deep_link_to_the_graph_page(lineage_file: Path, browser: Any
         page.goto(f"{fresh.url}/Lineage_graph?table=acme.marts.fct_orders&up=0&down=2")
         page.get_by_text("3 of 3 nodes shown").wait_for(timeout=30_000)
         assert page.locator("h1").first.inner_text().startswith("Lineage graph")
-        assert page.get_by_role("textbox", name="Table", exact=True).input_value() == "acme.marts.fct_orders"
-        assert page.get_by_role("spinbutton", name="Downstream").input_value() == "2"
+        # (auto-retrying: under load the first render can still be settling its widgets)
+        expect(page.get_by_role("textbox", name="Table", exact=True)).to_have_value("acme.marts.fct_orders")
+        expect(page.get_by_role("spinbutton", name="Downstream", exact=True)).to_have_value("2")
+        expect(page.get_by_role("spinbutton", name="Upstream", exact=True)).to_have_value("0")
         wait_for_graph(page)
         assert "table=acme.marts.fct_orders" in page.url and "down=2" in page.url
         context.close()
