@@ -231,3 +231,24 @@ def results_from_document(document: LineageDocument) -> list[QueryResult]:
             )
         )
     return results
+
+
+def link_jobs(
+    queries: list[QueryResult], consumer_results: Sequence[QueryResult], job_ids: set[str]
+) -> list[QueryResult]:
+    """Label every SQL file's query with the scheduled job(s) that run it (label ``job``)."""
+    runs: dict[str, set[str]] = {}
+    for result in consumer_results:
+        sql_query = result.query.labels.get("sql_query")
+        if sql_query:
+            runs.setdefault(sql_query, set()).update(n for edge in result.edges for n in edge if n in job_ids)
+    if not runs:
+        return queries
+    linked = []
+    for result in queries:
+        jobs = runs.get(result.query.id)
+        if jobs:
+            labels = {**result.query.labels, "job": ", ".join(sorted(jobs))}
+            result = replace(result, query=replace(result.query, labels=labels))
+        linked.append(result)
+    return linked

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from lineage_core.assemble import assemble, results_from_document
+from lineage_core.assemble import assemble, link_jobs, results_from_document
 from lineage_core.config import Settings
 from lineage_core.errors import LineageError
 from lineage_core.models import LineageDocument, SourceCoverage
-from lineage_core.pipeline import link_jobs
 
 
 class MergeError(LineageError):

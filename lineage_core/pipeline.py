@@ -209,31 +209,6 @@ def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = 
     return plan
 
 
-def _previous_results(memo: DocumentMemo | None, basis: str, plan: _Plan) -> dict[int, QueryResult]:
-    """Unchanged files' results taken from the last document (same basis, same file key):
-    reading one document costs a fraction of decoding and qualifying thousands of entries."""
-    found = memo.previous(basis) if memo is not None else None
-    if found is None:
-        return {}
-    data, file_keys, views = found
-    from lineage_core.artifact import loads_document
-    from lineage_core.assemble import results_from_document
-    from lineage_core.errors import DocumentError
-
-    try:
-        by_id = {r.query.id: r for r in results_from_document(loads_document(data))}
-    except DocumentError:
-        return {}
-    reused: dict[int, QueryResult] = {}
-    for position, key, pending in plan.pending:
-        sql_file = pending.sql_file
-        result = by_id.get(sql_file.id)
-        if result is not None and file_keys.get(sql_file.id) == key and result.query.uri == sql_file.uri:
-            # views as the query's own result had them (a document only says which nodes are views)
-            reused[position] = dataclasses.replace(result, views=views.get(sql_file.id, ()))
-    return reused
-
-
 def _finish(
     settings: Settings,
     options: BuildOptions,
@@ -314,6 +289,7 @@ def _finish(
     extra_nodes: list[Node] = []
     if has_consumer_sources(settings) and (plan.shard is None or plan.shard[0] == 0):
         # Apps, dashboards and jobs read tables too; shard 0 collects them in a sharded build.
+        from lineage_core.assemble import link_jobs
         from lineage_core.discovery.consumers import collect
 
         consumers = collect(settings, options.environ or {})
@@ -348,27 +324,6 @@ def _loaded(plan: _Plan, options: BuildOptions, item: tuple[int, str, _Pending])
     if digest != pending.digest:
         key = plan.keys[position] = task_key(task)
     return position, key, task
-
-
-def link_jobs(
-    queries: list[QueryResult], consumer_results: Sequence[QueryResult], job_ids: set[str]
-) -> list[QueryResult]:
-    """Label every SQL file's query with the scheduled job(s) that run it (label ``job``)."""
-    runs: dict[str, set[str]] = {}
-    for result in consumer_results:
-        sql_query = result.query.labels.get("sql_query")
-        if sql_query:
-            runs.setdefault(sql_query, set()).update(n for edge in result.edges for n in edge if n in job_ids)
-    if not runs:
-        return queries
-    linked = []
-    for result in queries:
-        jobs = runs.get(result.query.id)
-        if jobs:
-            labels = {**result.query.labels, "job": ", ".join(sorted(jobs))}
-            result = dataclasses.replace(result, query=dataclasses.replace(result.query, labels=labels))
-        linked.append(result)
-    return linked
 
 
 def has_consumer_sources(settings: Settings) -> bool:
@@ -434,13 +389,13 @@ def _serialize(settings: Settings, options: BuildOptions, plan: _Plan) -> tuple[
     reusable = memo is not None and not has_consumer_sources(settings)
     patched = None
     if reusable and memo is not None:
-        from lineage_core.incremental import patch_previous
+        from lineage_core.incremental import patch_previous, previous_results
 
         patched = patch_previous(settings, options, plan, memo, basis)
     if patched is not None:
         data, summary = patched
     else:
-        document = _finish(settings, options, plan, (lambda: _previous_results(memo, basis, plan)) if reusable else None)
+        document = _finish(settings, options, plan, (lambda: previous_results(memo, basis, plan)) if reusable else None)
         data = dumps_document(document)
         summary = DocumentSummary.of(document)
     if memo is not None:
