@@ -21,11 +21,11 @@ from lineage_core.workers import PARALLEL_THRESHOLD, analyze_all, chunks_of, poo
 
 if TYPE_CHECKING:
     from lineage_core.assemble import QueryResult
-    from lineage_core.pipeline import BuildOptions, _Plan
+    from lineage_core.pipeline import BuildOptions, BuildPlan
 
 
 def patch_previous(
-    settings: Settings, options: BuildOptions, plan: _Plan, memo: DocumentMemo, basis: str
+    settings: Settings, options: BuildOptions, plan: BuildPlan, memo: DocumentMemo, basis: str
 ) -> tuple[bytes, DocumentSummary] | None:
     """The new document as bytes, or None when the last one cannot be patched (the caller then
     assembles). Fills ``plan.views`` with every query's views, for the next build's memo."""
@@ -33,7 +33,7 @@ def patch_previous(
     if found is None or settings.tables:
         return None
     data, file_keys, kept_views = found
-    from lineage_core.pipeline import _loaded
+    from lineage_core.pipeline import loaded_task
 
     kept: dict[str, str] = {}
     changed = []
@@ -45,7 +45,7 @@ def patch_previous(
             changed.append(item)
     cache, stats = plan.cache, plan.stats
     jobs = options.jobs or os.cpu_count() or 1
-    tasks = [_loaded(plan, options, item) for item in changed]
+    tasks = [loaded_task(plan, options, item) for item in changed]
     misses = []
     # A few changed files go to the worker already started for them: analyzing them there costs
     # less than reading the whole build cache here to maybe find them.
@@ -100,7 +100,7 @@ def patch_previous(
     return patched
 
 
-def previous_results(memo: DocumentMemo | None, basis: str, plan: _Plan) -> dict[int, QueryResult]:
+def previous_results(memo: DocumentMemo | None, basis: str, plan: BuildPlan) -> dict[int, QueryResult]:
     """Unchanged files' results taken from the last document (same basis, same file key):
     reading one document costs a fraction of decoding and qualifying thousands of entries."""
     found = memo.previous(basis) if memo is not None else None

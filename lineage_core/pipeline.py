@@ -122,7 +122,7 @@ class _Pending:
 
 
 @dataclass
-class _Plan:
+class BuildPlan:
     files: list[SqlFile]
     shard: tuple[int, int] | None
     slots: list[FileResult | None]
@@ -140,7 +140,7 @@ class _Plan:
             self.pool = None
 
 
-def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = None) -> _Plan:
+def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = None) -> BuildPlan:
     if has_consumer_sources(settings):
         from lineage_core.discovery.consumers import validate
 
@@ -161,7 +161,7 @@ def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = 
         shard = (0, 1)
     stats = BuildStats(files=len(files))
     cache = BuildCache(cache_dir / "build-cache.json" if cache_dir else None)
-    plan = _Plan(files, shard, [None] * len(files), [], [], cache, stats, pool or _early_pool(options, len(files)))
+    plan = BuildPlan(files, shard, [None] * len(files), [], [], cache, stats, pool or _early_pool(options, len(files)))
     plan.file_stats = file_stats
     looked_at = LookedAt(settled=cache_dir is not None and all(w.settled for w in walks))
     for walk in walks:
@@ -212,7 +212,7 @@ def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = 
 def _finish(
     settings: Settings,
     options: BuildOptions,
-    plan: _Plan,
+    plan: BuildPlan,
     previous: Callable[[], Mapping[int, QueryResult]] | None = None,
 ) -> LineageDocument:
     """Analyze what the cache does not know and assemble; ``previous`` gives the results that
@@ -225,7 +225,7 @@ def _finish(
     if cache.warning:
         stats.warnings.append(cache.warning)
     jobs = options.jobs or os.cpu_count() or 1
-    misses = [_loaded(plan, options, item) for item in plan.pending if not cache.has(item[1])]
+    misses = [loaded_task(plan, options, item) for item in plan.pending if not cache.has(item[1])]
     # Hand the changed files to workers first: they import sqlglot and parse while this
     # process takes the unchanged ones from the last document or the cache (the one-changed
     # -file case: importing sqlglot alone costs as much as all the rest).
@@ -259,7 +259,7 @@ def _finish(
             plan.slots[position] = hit
             qualified_slots[position] = qualify_result(hit, settings, labels_of(hit))
         else:  # an entry that does not decode is never served: analyze the file again
-            misses.append(_loaded(plan, options, (position, key, item)))
+            misses.append(loaded_task(plan, options, (position, key, item)))
     stats.cached = cache.hits + len(taken)
     stats.analyzed = len(misses)
     done = len(plan.files) - len(misses)
@@ -307,7 +307,7 @@ def _finish(
     )
 
 
-def _loaded(plan: _Plan, options: BuildOptions, item: tuple[int, str, _Pending]) -> tuple[int, str, FileTask]:
+def loaded_task(plan: BuildPlan, options: BuildOptions, item: tuple[int, str, _Pending]) -> tuple[int, str, FileTask]:
     """The task of a cache miss, with its file's bytes (read now if only its digest was known).
 
     A file that changed since its digest was recorded gets the key of what was read, so a
@@ -339,12 +339,12 @@ def build(settings: Settings, options: BuildOptions = BuildOptions()) -> tuple[L
         plan.close()
 
 
-def _basis(settings: Settings, options: BuildOptions, plan: _Plan) -> str:
+def _basis(settings: Settings, options: BuildOptions, plan: BuildPlan) -> str:
     """What a document depends on besides its files."""
     return f"{settings.digest()}\n{plan.shard!r}\n{options.columns!r}"
 
 
-def _memo_key(settings: Settings, options: BuildOptions, plan: _Plan) -> str:
+def _memo_key(settings: Settings, options: BuildOptions, plan: BuildPlan) -> str:
     digest = hashlib.sha256()
     for part in (_basis(settings, options, plan), *plan.keys):
         digest.update(part.encode())
@@ -369,7 +369,7 @@ def build_serialized(
         plan.close()
 
 
-def _serialize(settings: Settings, options: BuildOptions, plan: _Plan) -> tuple[bytes, DocumentSummary, BuildStats]:
+def _serialize(settings: Settings, options: BuildOptions, plan: BuildPlan) -> tuple[bytes, DocumentSummary, BuildStats]:
     memo = DocumentMemo(Path(options.cache_dir)) if options.cache_dir else None
     key = _memo_key(settings, options, plan)
     if memo is None or has_consumer_sources(settings):

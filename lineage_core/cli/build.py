@@ -7,6 +7,7 @@ import gc
 import os
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lineage_core.cli.common import add_config_option, progress_bar, settings_from
@@ -188,7 +189,7 @@ def _snapshot_key(args: argparse.Namespace) -> str | None:
         return None
     config = args.config or ("lineage.yaml" if os.path.isfile("lineage.yaml") else None)
     try:
-        text = open(config, "rb").read() if config else b""  # noqa: SIM115 - read whole, closed by GC
+        text = Path(config).read_bytes() if config else b""
     except OSError:
         return None  # the build reports it
     from lineage_core.build_snapshot import inputs_key
