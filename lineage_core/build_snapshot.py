@@ -90,10 +90,11 @@ class Reused:
 
 
 def reuse(
-    cache_dir: str, key: str, generated_at: str, on_changed_file: Callable[[], object] | None = None
+    cache_dir: str, key: str, generated_at: str, on_changed_file: Callable[[str], object] | None = None
 ) -> Reused | None:
     """The last document, renewed, if the last build had ``key`` and nothing it read changed.
-    ``on_changed_file`` is called when a SQL file it read changed (the build will parse)."""
+    ``on_changed_file`` is called with the path of a SQL file it read that changed (the build
+    will parse)."""
     directory = Path(cache_dir)
     try:
         snapshot = orjson.loads((directory / SNAPSHOT_NAME).read_bytes())
@@ -109,7 +110,7 @@ def reuse(
                 same = False
             if not same:
                 if on_changed_file is not None:
-                    on_changed_file()
+                    on_changed_file(path)
                 return None
         data = (directory / DOCUMENT_NAME).read_bytes()
         if _digest(data) != snapshot["sha256"]:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lineage_core.stat_memo import FileStats
+from lineage_core.templating import has_template_syntax
 from lineage_core.workers import WorkerPool
 
 FILE_STATS = "file-stats.json"
@@ -41,11 +42,19 @@ class Prestart:
             self.pool.abandon()
 
 
-def early_worker(jobs: int | None) -> WorkerPool | None:
+def early_worker(jobs: int | None, changed_path: str) -> WorkerPool | None:
     """One worker, started now for the files found changed, if the build uses workers at all: it
     is ready when the few changed files are read (a build that turns out to have many gets a
-    full pool then: ``workers.pool_of_at_least``)."""
-    return WorkerPool(1) if (jobs or os.cpu_count() or 1) > 1 else None
+    full pool then: ``workers.pool_of_at_least``). It imports Jinja too only if the first changed
+    file is a template."""
+    if (jobs or os.cpu_count() or 1) <= 1:
+        return None
+    try:
+        with open(changed_path, "rb") as handle:
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        text = "{{"  # gone or unreadable: no guess
+    return WorkerPool(1, jinja=has_template_syntax(text))
 
 
 def prestart(cache_dir: str | None, jobs: int | None, pool: WorkerPool | None = None) -> Prestart:
@@ -59,9 +68,9 @@ def prestart(cache_dir: str | None, jobs: int | None, pool: WorkerPool | None = 
     if not (directory / BUILD_CACHE).is_file():
         return started
 
-    def start() -> None:
+    def start(path: str) -> None:
         if started.pool is None:
-            started.pool = early_worker(jobs)
+            started.pool = early_worker(jobs, path)
 
     file_stats.changed_since_last_run(on_first=start)
     return started

@@ -106,32 +106,32 @@ class FileStats:
     def record(self, path: str, signature: FileSignature, digest: str) -> None:
         self.memo.put(path, [*signature, digest], max(signature[1], signature[2]))
 
-    def changed_since_last_run(self, on_first: Callable[[], object] | None = None) -> int:
+    def changed_since_last_run(self, on_first: Callable[[str], object] | None = None) -> int:
         """How many of the files the last run looked at have changed: another signature now,
         gone, or (among those too fresh to trust by signature) other bytes. ``on_first`` is
-        called as soon as one is found. The signatures taken are kept for :meth:`signature`:
+        called with the first one's path. The signatures taken are kept for :meth:`signature`:
         the plan stats each file only once."""
         changed = 0
 
-        def found() -> None:
+        def found(path: str) -> None:
             nonlocal changed, on_first
             changed += 1
             if on_first is not None:
-                on_first()
+                on_first(path)
                 on_first = None
 
         fresh = self.memo.unsettled
         for path, known in fresh.items():
             if len(fresh) > UNSETTLED_REREAD or not self._same_bytes(path, known):
-                found()
+                found(path)
         for path, known in self.memo.known().items():
             try:
                 signature = self._signatures[path] = file_signature(path)
             except OSError:
-                found()
+                found(path)
                 continue
             if not isinstance(known, list) or tuple(known[:4]) != signature:
-                found()
+                found(path)
         return changed
 
     @staticmethod

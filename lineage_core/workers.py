@@ -24,9 +24,11 @@ def chunks_of(tasks: Sequence[FileTask], jobs: int) -> list[list[FileTask]]:
     return [list(tasks[i : i + size]) for i in range(0, len(tasks), size)]
 
 
-def _warm_worker() -> None:
-    """Worker start-up: import the parser and Jinja while the parent is still reading files."""
-    import jinja2.sandbox  # noqa: F401
+def _warm_worker(jinja: bool) -> None:
+    """Worker start-up: import the parser (and Jinja, unless no file is known to need it) while
+    the parent is still reading files; what is not imported here is imported when needed."""
+    if jinja:
+        import jinja2.sandbox  # noqa: F401
 
     import lineage_core.extract  # noqa: F401
 
@@ -39,14 +41,16 @@ class WorkerPool:
     """A process pool started early on cold builds, so workers import sqlglot while the parent
     discovers, reads and hashes the files; never started when the cache may answer."""
 
-    def __init__(self, jobs: int, start_method: str | None = None) -> None:
+    def __init__(self, jobs: int, start_method: str | None = None, jinja: bool = True) -> None:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         self.jobs = jobs
         self.used = False
         context = multiprocessing.get_context(start_method)
-        self.executor = ProcessPoolExecutor(max_workers=jobs, initializer=_warm_worker, mp_context=context)
+        self.executor = ProcessPoolExecutor(
+            max_workers=jobs, initializer=_warm_worker, initargs=(jinja,), mp_context=context
+        )
         for _ in range(jobs):
             self.executor.submit(_started)
 

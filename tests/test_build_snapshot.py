@@ -187,9 +187,10 @@ def test_a_changed_file_starts_one_worker_while_the_rest_is_checked(
     started: list[object] = []
     real = prestart.early_worker
 
-    def counting(jobs: int | None) -> object:
+    def counting(jobs: int | None, path: str) -> object:
         started.append(jobs)
-        return real(jobs)
+        assert path.endswith("f0.sql")
+        return real(jobs, path)
 
     monkeypatch.setattr(prestart, "early_worker", counting)
     assert UNCHANGED in build(capsys, tmp_path, repo, config, "--jobs", "2")[1]

@@ -221,9 +221,9 @@ def test_a_worker_started_for_one_change_gives_way_to_a_full_pool(
     started: list[int] = []
     real_pool = prestart_module.WorkerPool
 
-    def counting_pool(jobs: int) -> object:
+    def counting_pool(jobs: int, jinja: bool = True) -> object:
         started.append(jobs)
-        return real_pool(jobs)
+        return real_pool(jobs, jinja=jinja)
 
     monkeypatch.setattr(prestart_module, "WorkerPool", counting_pool)
     monkeypatch.setattr(cache_module, "sqlglot_version", lambda: "0.0.1")
@@ -248,7 +248,23 @@ def test_files_too_fresh_to_trust_are_read_again_by_the_probe(tmp_path: Path) ->
     later = FileStats(tmp_path / "file-stats.json")
     assert len(later.memo.unsettled) == 3 and not later.memo.known()
     calls: list[int] = []
-    assert later.changed_since_last_run(on_first=lambda: calls.append(1)) == 0 and calls == []
+    assert later.changed_since_last_run(on_first=lambda path: calls.append(1)) == 0 and calls == []
     write(root, "b.sql", "SELECT 'B'\n")  # same size, other bytes, maybe the same mtime tick
     again = FileStats(tmp_path / "file-stats.json")
-    assert again.changed_since_last_run(on_first=lambda: calls.append(1)) == 1 and calls == [1]
+    assert again.changed_since_last_run(on_first=lambda path: calls.append(1)) == 1 and calls == [1]
+
+
+def test_a_worker_started_without_jinja_still_renders_templates(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early worker skips importing Jinja when the first changed file is plain SQL; a
+    template changed in the same build is rendered all the same."""
+    import lineage_core.stat_memo as stat_memo
+
+    monkeypatch.setattr(stat_memo, "RACY_NS", 0)
+    root, cache = primed(tmp_path)
+    write(root, "f0.sql", "INSERT INTO p.d.plain SELECT * FROM p.raw.s\n")  # first in the memo
+    write(root, "f9.sql", "INSERT INTO `{{ project }}.d.templated` SELECT * FROM p.raw.s\n")
+    incremental, stats = build(root, cache, jobs=2)
+    assert stats.patched and stats.analyzed == 2
+    assert b'"p.d.templated"' in incremental and incremental == build(root, None, jobs=2)[0]

@@ -155,10 +155,10 @@ def run_build(args: argparse.Namespace) -> int:
         if key is not None:
             from lineage_core.build_snapshot import reuse
 
-            def start_worker() -> None:
+            def start_worker(path: str) -> None:
                 from lineage_core.prestart import early_worker
 
-                early.append(early_worker(jobs))
+                early.append(early_worker(jobs, path))
 
             reused = reuse(args.cache_dir, key, _now(), on_changed_file=start_worker)
             if reused is not None:
