@@ -251,8 +251,6 @@ class DocumentSummary:
         return f"{self.files} files → {self.nodes} tables, {self.edges} edges; {problems}"
 
 
-
-
 class DocumentMemo:
     """The last serialized document of a cache directory, found by a key over all its inputs."""
 

@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from lineage_core.analysis import FileResult
 from lineage_core.cache import DocumentMemo, DocumentSummary
 from lineage_core.config import Settings
-from lineage_core.discovery import query_labels
 from lineage_core.workers import PARALLEL_THRESHOLD, analyze_all, chunks_of, pool_of_at_least
 
 if TYPE_CHECKING:
@@ -29,11 +28,13 @@ def patch_previous(
 ) -> tuple[bytes, DocumentSummary] | None:
     """The new document as bytes, or None when the last one cannot be patched (the caller then
     assembles). Fills ``plan.views`` with every query's views, for the next build's memo."""
+    if settings.tables:  # nodes carry settings of their own: assembled instead
+        return None
     found = memo.previous(basis)
-    if found is None or settings.tables:
+    if found is None:
         return None
     data, file_keys, kept_views = found
-    from lineage_core.pipeline import loaded_task
+    from lineage_core.pipeline import loaded_task, qualifier
 
     kept: dict[str, str] = {}
     changed = []
@@ -90,7 +91,7 @@ def patch_previous(
     plan.file_stats.save()
     if previous is None:
         return None
-    added = _qualified(settings, [slot for slot in plan.slots if slot is not None])
+    added = list(map(qualifier(settings), (slot for slot in plan.slots if slot is not None)))
     patched = previous.patched(kept, kept_views, added, generated_at=options.generated_at)
     if patched is None:
         return None
@@ -123,16 +124,3 @@ def previous_results(memo: DocumentMemo | None, basis: str, plan: BuildPlan) -> 
             # views as the query's own result had them (a document only says which nodes are views)
             reused[position] = replace(result, views=views.get(sql_file.id, ()))
     return reused
-
-
-def _qualified(settings: Settings, results: list[FileResult]) -> list[QueryResult]:
-    from lineage_core.assemble import qualify_result
-
-    labels: dict[tuple[str, str], dict[str, str]] = {}
-    qualified = []
-    for result in results:
-        where = (result.source, result.path)
-        if where not in labels:
-            labels[where] = query_labels(settings, result.source, result.path)
-        qualified.append(qualify_result(result, settings, labels[where]))
-    return qualified

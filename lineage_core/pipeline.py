@@ -30,7 +30,7 @@ from lineage_core.config import Settings
 from lineage_core.discovery import SqlFile, VariablesOfFiles, discover, query_labels
 from lineage_core.discovery.walk import DirectoryListings
 from lineage_core.models import ErrorRecord, LineageDocument, Node, SourceCoverage
-from lineage_core.prestart import Prestart, prestart
+from lineage_core.prestart import BUILD_CACHE, Prestart, prestart
 from lineage_core.stat_memo import FileStats
 from lineage_core.workers import PARALLEL_THRESHOLD, Progress, WorkerPool, analyze_all, chunks_of, pool_of_at_least
 
@@ -85,7 +85,7 @@ def _read(sql_file: SqlFile) -> bytes | ErrorRecord:
 
 
 def _incremental(options: BuildOptions) -> bool:
-    return options.cache_dir is not None and os.path.exists(os.path.join(options.cache_dir, "build-cache.json"))
+    return options.cache_dir is not None and os.path.exists(os.path.join(options.cache_dir, BUILD_CACHE))
 
 
 def _early_pool(options: BuildOptions, files: int) -> WorkerPool | None:
@@ -160,7 +160,7 @@ def _plan(settings: Settings, options: BuildOptions, started: Prestart | None = 
     elif options.shard_count == 1:
         shard = (0, 1)
     stats = BuildStats(files=len(files))
-    cache = BuildCache(cache_dir / "build-cache.json" if cache_dir else None)
+    cache = BuildCache(cache_dir / BUILD_CACHE if cache_dir else None)
     plan = BuildPlan(files, shard, [None] * len(files), [], [], cache, stats, pool or _early_pool(options, len(files)))
     plan.file_stats = file_stats
     looked_at = LookedAt(settled=cache_dir is not None and all(w.settled for w in walks))
@@ -218,7 +218,7 @@ def _finish(
     """Analyze what the cache does not know and assemble; ``previous`` gives the results that
     can be taken from the last document (called only when some files are unchanged)."""
     # Imported here: a build that reuses its previous document never needs them.
-    from lineage_core.assemble import assemble, qualify_result
+    from lineage_core.assemble import assemble
 
     cache, stats = plan.cache, plan.stats
     cache.has("")  # load now, so a warning about an unreadable cache is reported
@@ -245,19 +245,12 @@ def _finish(
         for item in plan.pending
         if cache.has(item[1]) and (item[0] not in taken or not cache.keep(item[1]))
     ]
-    label_cache: dict[tuple[str, str], dict[str, str]] = {}
-
-    def labels_of(result: FileResult) -> dict[str, str]:
-        key = (result.source, result.path)
-        if key not in label_cache:
-            label_cache[key] = query_labels(settings, result.source, result.path)
-        return label_cache[key]
-
+    qualified_of = qualifier(settings)
     for position, key, item in hits:
         hit = cache.get(key, item.sql_file.id, item.sql_file.uri)
         if hit is not None:
             plan.slots[position] = hit
-            qualified_slots[position] = qualify_result(hit, settings, labels_of(hit))
+            qualified_slots[position] = qualified_of(hit)
         else:  # an entry that does not decode is never served: analyze the file again
             misses.append(loaded_task(plan, options, (position, key, item)))
     stats.cached = cache.hits + len(taken)
@@ -283,7 +276,7 @@ def _finish(
         if done_already is not None:
             qualified.append(done_already)
         elif analyzed is not None:
-            qualified.append(qualify_result(analyzed, settings, labels_of(analyzed)))
+            qualified.append(qualified_of(analyzed))
     plan.views = {r.query.id: r.views for r in qualified if r.views}
     coverage = coverage_of(settings, qualified)
     extra_nodes: list[Node] = []
@@ -305,6 +298,16 @@ def _finish(
         with_columns=options.columns,
         extra_nodes=extra_nodes,
     )
+
+
+def qualifier(settings: Settings) -> Callable[[FileResult], QueryResult]:
+    """A file's result with qualified names and its query's labels (from the settings)."""
+    from lineage_core.assemble import qualify_result
+
+    def qualified(result: FileResult) -> QueryResult:
+        return qualify_result(result, settings, query_labels(settings, result.source, result.path))
+
+    return qualified
 
 
 def loaded_task(plan: BuildPlan, options: BuildOptions, item: tuple[int, str, _Pending]) -> tuple[int, str, FileTask]:
