@@ -268,3 +268,14 @@ def test_a_worker_started_without_jinja_still_renders_templates(
     incremental, stats = build(root, cache, jobs=2)
     assert stats.patched and stats.analyzed == 2
     assert b'"p.d.templated"' in incremental and incremental == build(root, None, jobs=2)[0]
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [b'{"format": 1, "entries": {}, "unsettled": {"/nowhere.sql": "x"}}', b'{"format": 1, "entries": {}, "unsettled": 3}'],
+)
+def test_a_garbled_stat_memo_counts_as_changed_never_crashes(tmp_path: Path, garbage: bytes) -> None:
+    path = tmp_path / "file-stats.json"
+    path.write_bytes(garbage)
+    changed = FileStats(path).changed_since_last_run()
+    assert changed == (1 if b'"/nowhere.sql"' in garbage else 0)
